@@ -1,0 +1,1 @@
+"""Carnet: a national shared medical record."""

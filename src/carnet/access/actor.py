@@ -1,0 +1,37 @@
+"""The Actor: who is asking, in what capacity. Every service touching patient data receives one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ActorKind(StrEnum):
+    PATIENT = "patient"
+    PROFESSIONAL = "professional"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: ActorKind
+    # patient: the record holder's patient id; professional: RPPS; system: the job's name.
+    ref: str
+    profession: str | None = None
+    organisation: str | None = None
+
+    @classmethod
+    def patient(cls, patient_id: uuid.UUID) -> Actor:
+        return cls(ActorKind.PATIENT, str(patient_id))
+
+    @classmethod
+    def professional(cls, rpps: str, profession: str, organisation: str | None = None) -> Actor:
+        return cls(ActorKind.PROFESSIONAL, rpps, profession=profession, organisation=organisation)
+
+    @classmethod
+    def system(cls, job: str) -> Actor:
+        return cls(ActorKind.SYSTEM, job)
+
+    def is_patient_of(self, patient_id: uuid.UUID) -> bool:
+        return self.kind is ActorKind.PATIENT and self.ref == str(patient_id)

@@ -1,0 +1,174 @@
+"""The `carnet` command: thin commands that build a runtime and call services."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from carnet.access.actor import Actor
+from carnet.kit.crypto import generate_master_key_text
+from carnet.kit.db import migrate as apply_migrations
+from carnet.kit.errors import CarnetError, ConfigurationError
+from carnet.records.service import destroy_due_records
+from carnet.runtime import Runtime, resolve_database_url, start_runtime
+from carnet.settings import Environment, Settings, load_settings
+from carnet.synthetic import SeedReport, seed_population, synthetic_patient
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="Carnet operations.")
+keys_app = typer.Typer(no_args_is_help=True, help="Master keys.")
+records_app = typer.Typer(no_args_is_help=True, help="Record lifecycle jobs.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(records_app, name="records")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A user's mistake or a misconfiguration ends in one readable line and an exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ConfigurationError as exc:
+            err.print(f"[bold red]Carnet cannot start:[/] {exc.message}", highlight=False)
+            raise typer.Exit(2) from None
+        except CarnetError as exc:
+            err.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _runtime(settings: Settings, *, apply: bool = False) -> Runtime:
+    return start_runtime(settings, apply_migrations=apply)
+
+
+@app.command()
+@friendly_errors
+def migrate() -> None:
+    """Apply the database migrations."""
+    settings = load_settings()
+    apply_migrations(resolve_database_url(settings))
+    out.print("Database schema is up to date.")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (CARNET_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (CARNET_PORT).")] = None,
+) -> None:
+    """Serve Carnet over HTTP."""
+    settings = load_settings()
+    _serve(_runtime(settings), host or settings.host, port or settings.port)
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    from carnet.app import create_app
+
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+@app.command()
+@friendly_errors
+def seed(
+    patients: Annotated[int, typer.Option(min=1, help="How many patients to create.")],
+    documents_per_patient: Annotated[int, typer.Option(min=0, max=500, help="Documents in each record.")] = 5,
+    seed_value: Annotated[int, typer.Option("--seed", help="Same seed, same population.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Patients per transaction.")] = 200,
+) -> None:
+    """Create a synthetic population (resumable: patients already present are skipped)."""
+    runtime = _runtime(load_settings())
+    report = _seed(runtime, patients, documents_per_patient, seed_value, batch_size)
+    out.print(f"Created {report.created} records; {report.skipped} were already present.")
+
+
+def _seed(runtime: Runtime, patients: int, documents: int, seed_value: int, batch_size: int) -> SeedReport:
+    columns = (TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("patients", total=patients)
+        return seed_population(
+            runtime.unit_of_work,
+            patients=patients,
+            documents_per_patient=documents,
+            seed=seed_value,
+            batch_size=batch_size,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+
+
+@app.command()
+@friendly_errors
+def demo(
+    patients: Annotated[int, typer.Option(min=1, max=10_000, help="Synthetic patients to create.")] = 40,
+    serve_http: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")] = True,
+) -> None:
+    """Run Carnet with demo data: embedded PostgreSQL, migrations, synthetic patients, then serve."""
+    settings = load_settings()
+    if settings.env is Environment.PRODUCTION:
+        raise ConfigurationError("`carnet demo` creates keys and synthetic data; it does not run in production.")
+    if settings.master_key is None and settings.master_key_file is None:
+        settings = settings.model_copy(update={"master_key_file": _dev_key_file(settings)})
+    runtime = _runtime(settings, apply=True)
+    report = _seed(runtime, patients, 5, 1, 50)
+    out.print(f"Demo data: {report.created} new records, {report.skipped} already there.")
+    out.print("Demo patients (INS), for the API and the portal as they arrive:")
+    for index in range(min(3, patients)):
+        ins, identity = synthetic_patient(1, index)
+        out.print(f"  {ins}  {identity.given_names} {identity.family_name}")
+    out.print(
+        "Sign-in (patients, professionals, desks) is not built yet: this version serves the service health "
+        f"at http://{settings.host}:{settings.port}/health and the API description at /docs."
+    )
+    if serve_http:
+        _serve(runtime, settings.host, settings.port)
+
+
+def _dev_key_file(settings: Settings) -> os.PathLike[str]:
+    path = settings.dev_master_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(generate_master_key_text() + "\n")
+        out.print(f"Created a development master key in {path} (never use it in production).")
+    return path
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random master key (base64), for CARNET_MASTER_KEY or a key file."""
+    out.print(generate_master_key_text(), highlight=False)
+
+
+@records_app.command("destroy-due")
+@friendly_errors
+def records_destroy_due() -> None:
+    """Crypto-shred every record whose patient asked for destruction or whose 10-year retention is over."""
+    runtime = _runtime(load_settings())
+    total = 0
+    while True:
+        with runtime.unit_of_work() as ctx:
+            done = destroy_due_records(ctx, Actor.system("destruction"), limit=500)
+        total += done
+        if done == 0:
+            break
+    out.print(f"Destroyed {total} records.")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    app()

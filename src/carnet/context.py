@@ -1,0 +1,19 @@
+"""What a unit of work carries to the services: its session, the master keys, the limits in force."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from carnet.kit.crypto import DataKey, KeyProvider
+
+
+@dataclass
+class Context:
+    session: Session
+    keys: KeyProvider
+    max_document_bytes: int = 20 * 1024 * 1024
+    # Data keys unwrapped during this unit of work only; dropped with it.
+    data_keys: dict[uuid.UUID, DataKey] = field(default_factory=dict, repr=False)

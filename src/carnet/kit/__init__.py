@@ -1,0 +1,1 @@
+"""Technical pieces with no domain rules: database, errors, crypto, identifiers, clock."""

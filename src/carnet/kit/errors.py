@@ -1,0 +1,63 @@
+"""One error base class; each adapter renders it (OperationOutcome, a page, a CLI line)."""
+
+from __future__ import annotations
+
+
+class CarnetError(Exception):
+    """A failure with a meaning a user can be told: an HTTP-style status, a stable code, a message."""
+
+    status: int = 400
+    code: str = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Invalid(CarnetError, ValueError):
+    """Bad input. Also a ValueError, so pydantic validators that raise it report it per field."""
+
+    status = 422
+    code = "invalid"
+
+
+class NotFound(CarnetError):
+    status = 404
+    code = "not-found"
+
+
+class Forbidden(CarnetError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(CarnetError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(CarnetError):
+    status = 410
+    code = "gone"
+
+
+class TooLarge(CarnetError):
+    status = 413
+    code = "too-large"
+
+
+class UnsupportedMedia(CarnetError):
+    status = 415
+    code = "unsupported-media-type"
+
+
+class ConfigurationError(CarnetError):
+    """The deployment is misconfigured (missing or wrong key, bad URL): Carnet refuses to start."""
+
+    status = 500
+    code = "configuration"

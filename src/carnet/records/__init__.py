@@ -1,0 +1,1 @@
+"""The record: its lifecycle, its documents and their contents, its medical profile."""

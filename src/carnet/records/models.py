@@ -1,0 +1,147 @@
+"""Tables of the record. Every patient-owned table carries `patient_id` and is indexed by it first.
+
+Columns named `*_ct` hold AES-256-GCM ciphertext under the record's data key (see kit/crypto).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carnet.kit.db import Base
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Record(Base):
+    """One patient's record, and the patient it belongs to (the patient id is the record id)."""
+
+    __tablename__ = "records"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    ins: Mapped[str] = mapped_column(String(15))
+    state: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(20))
+    opened_by: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    departement: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(String(2))
+    identity_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    destruction_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(_in("state", ["open", "closed", "destroyed"]), name="state"),
+        CheckConstraint(
+            _in("channel", ["online", "pharmacy", "insurance_desk", "professional", "hospital"]),
+            name="channel",
+        ),
+        # One living record per INS; a destroyed one does not prevent opening a new record.
+        Index("uq_records_ins_living", "ins", unique=True, postgresql_where=text("state <> 'destroyed'")),
+        Index("ix_records_opened_at", "opened_at"),
+    )
+
+
+class RecordKey(Base):
+    """The record's data key, wrapped by a master key. Deleting this row destroys the record's content."""
+
+    __tablename__ = "record_keys"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"), primary_key=True)
+    master_key_id: Mapped[str] = mapped_column(String(16))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MasterKeyInUse(Base):
+    """Master keys that wrap data keys in this database, so a wrong key is refused at start-up."""
+
+    __tablename__ = "master_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    class_code: Mapped[str] = mapped_column(String(2))
+    type_code: Mapped[str] = mapped_column(String(10))
+    title_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    act_date: Mapped[date] = mapped_column(Date)
+    author_kind: Mapped[str] = mapped_column(String(12))
+    author_ref: Mapped[str] = mapped_column(String(36))
+    author_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    author_organisation: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deposited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    format: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    content_id: Mapped[uuid.UUID] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ["current", "deprecated", "withdrawn"]), name="status"),
+        CheckConstraint(_in("author_kind", ["patient", "professional"]), name="author_kind"),
+        CheckConstraint("size > 0", name="size_positive"),
+        Index("ix_documents_patient_act_date", "patient_id", text("act_date DESC"), text("deposited_at DESC")),
+        # At most one newer version per document: a replacement chain never forks.
+        Index(
+            "uq_documents_replaces_id",
+            "replaces_id",
+            unique=True,
+            postgresql_where=text("replaces_id IS NOT NULL"),
+        ),
+    )
+
+
+class DocumentContent(Base):
+    """Encrypted document contents (the PostgreSQL content store)."""
+
+    __tablename__ = "document_contents"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    content_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProfileEntry(Base):
+    """A structured entry of the medical profile; its payload is encrypted JSON of one kind's schema."""
+
+    __tablename__ = "profile_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    source_class: Mapped[str] = mapped_column(String(2))
+    author_kind: Mapped[str] = mapped_column(String(12))
+    author_ref: Mapped[str] = mapped_column(String(36))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(8))
+    payload_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ["active", "retired"]), name="status"),
+        CheckConstraint(_in("author_kind", ["patient", "professional"]), name="author_kind"),
+        Index("ix_profile_entries_patient_kind", "patient_id", "kind", "recorded_at"),
+    )

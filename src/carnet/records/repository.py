@@ -1,0 +1,102 @@
+"""All SQL of the records domain. Every query is scoped to one patient, so it stays one index range."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from carnet.records.models import Document, MasterKeyInUse, ProfileEntry, Record, RecordKey
+from carnet.records.schemas import DocumentQuery
+
+
+def get_record(session: Session, patient_id: uuid.UUID, *, for_update: bool = False) -> Record | None:
+    statement = select(Record).where(Record.patient_id == patient_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def living_record_for_ins(session: Session, ins: str) -> Record | None:
+    return session.scalars(select(Record).where(Record.ins == ins, Record.state != "destroyed")).one_or_none()
+
+
+def existing_ins(session: Session, candidates: Sequence[str]) -> set[str]:
+    """Which of these INS already have a living record (one query for a whole batch)."""
+    rows = session.scalars(select(Record.ins).where(Record.ins.in_(candidates), Record.state != "destroyed"))
+    return set(rows)
+
+
+def records_due_for_destruction(session: Session, *, closed_before: datetime, limit: int) -> list[uuid.UUID]:
+    statement = (
+        select(Record.patient_id)
+        .where(
+            Record.state == "closed",
+            (Record.destruction_requested_at.is_not(None)) | (Record.closed_at < closed_before),
+        )
+        .order_by(Record.closed_at)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def get_record_key(session: Session, patient_id: uuid.UUID) -> RecordKey | None:
+    return session.get(RecordKey, patient_id)
+
+
+def delete_record_key(session: Session, patient_id: uuid.UUID) -> None:
+    session.execute(delete(RecordKey).where(RecordKey.patient_id == patient_id))
+
+
+def register_master_key(session: Session, key_id: str, now: datetime) -> None:
+    session.execute(insert(MasterKeyInUse).values(key_id=key_id, registered_at=now).on_conflict_do_nothing())
+
+
+def master_key_ids_in_use(session: Session) -> set[str]:
+    return set(session.scalars(select(MasterKeyInUse.key_id)))
+
+
+def get_document(session: Session, patient_id: uuid.UUID, document_id: uuid.UUID) -> Document | None:
+    statement = select(Document).where(Document.patient_id == patient_id, Document.id == document_id)
+    return session.scalars(statement).one_or_none()
+
+
+def list_documents(session: Session, patient_id: uuid.UUID, query: DocumentQuery) -> list[Document]:
+    """One page plus one row, so the caller knows whether another page follows without counting."""
+    statement = select(Document).where(Document.patient_id == patient_id)
+    if query.status != "any":
+        statement = statement.where(Document.status == query.status)
+    if query.class_code:
+        statement = statement.where(Document.class_code == query.class_code)
+    if query.type_code:
+        statement = statement.where(Document.type_code == query.type_code)
+    if query.act_from:
+        statement = statement.where(Document.act_date >= query.act_from)
+    if query.act_to:
+        statement = statement.where(Document.act_date <= query.act_to)
+    statement = (
+        statement.order_by(Document.act_date.desc(), Document.deposited_at.desc(), Document.id)
+        .offset(query.offset)
+        .limit(query.limit + 1)
+    )
+    return list(session.scalars(statement))
+
+
+def get_profile_entry(session: Session, patient_id: uuid.UUID, entry_id: uuid.UUID) -> ProfileEntry | None:
+    statement = select(ProfileEntry).where(ProfileEntry.patient_id == patient_id, ProfileEntry.id == entry_id)
+    return session.scalars(statement).one_or_none()
+
+
+def list_profile_entries(
+    session: Session, patient_id: uuid.UUID, *, kind: str | None, include_retired: bool
+) -> list[ProfileEntry]:
+    statement = select(ProfileEntry).where(ProfileEntry.patient_id == patient_id)
+    if kind is not None:
+        statement = statement.where(ProfileEntry.kind == kind)
+    if not include_retired:
+        statement = statement.where(ProfileEntry.status == "active")
+    return list(session.scalars(statement.order_by(ProfileEntry.kind, ProfileEntry.recorded_at.desc())))

@@ -1,0 +1,144 @@
+"""The record's lifecycle: open, read its summary, close, reopen, request destruction, destroy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from carnet.access.actor import Actor
+from carnet.access.gate import NO_SUCH_RECORD, authorize
+from carnet.access.policy import Action, RecordState
+from carnet.context import Context
+from carnet.kit import clock
+from carnet.kit.errors import Conflict, Invalid, NotFound
+from carnet.kit.geography import departement_of_postcode
+from carnet.kit.identifiers import parse_ins
+from carnet.records import repository
+from carnet.records.codes import Channel
+from carnet.records.keys import create_data_key, data_key, shred_data_key
+from carnet.records.models import Record
+from carnet.records.schemas import PatientIdentity, RecordSummary, parse_opener
+
+RETENTION_AFTER_CLOSING = timedelta(days=3653)  # ten years, leap days included
+
+
+def _aad(patient_id: uuid.UUID) -> str:
+    return f"records.identity:{patient_id}"
+
+
+def load_record(ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, *, lock: bool = False) -> Record:
+    """The record, once the gate has allowed `action` on it; "no such record" otherwise."""
+    record = repository.get_record(ctx.session, patient_id, for_update=lock)
+    if record is None:
+        raise NotFound(NO_SUCH_RECORD)
+    authorize(actor, action, patient_id=patient_id, state=RecordState(record.state))
+    return record
+
+
+def open_record(
+    ctx: Context, actor: Actor, *, ins: str, identity: PatientIdentity, channel: Channel, opened_by: str
+) -> uuid.UUID:
+    """Open the record of the patient with this INS; the patient consented through `channel`."""
+    canonical = parse_ins(ins).value
+    opener = parse_opener(channel.value, opened_by)
+    place = departement_of_postcode(identity.postcode)
+    patient_id = uuid.uuid4()
+    authorize(actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
+    if repository.living_record_for_ins(ctx.session, canonical) is not None:
+        raise Conflict("A record is already open for this INS.", code="duplicate-record")
+    now = clock.now()
+    record = Record(
+        patient_id=patient_id,
+        ins=canonical,
+        state=RecordState.OPEN.value,
+        channel=channel.value,
+        opened_by=opener,
+        opened_at=now,
+        departement=place.code,
+        region=place.region,
+    )
+    ctx.session.add(record)
+    key = create_data_key(ctx, patient_id)
+    record.identity_ct = key.encrypt_text(identity.model_dump_json(), aad=_aad(patient_id))
+    # The unique index on living INS settles a race between two openings of the same patient.
+    ctx.session.flush()
+    return patient_id
+
+
+def find_record_id(ctx: Context, ins: str) -> uuid.UUID | None:
+    """The patient id of the living record for this INS (an identifier lookup: no medical content)."""
+    record = repository.living_record_for_ins(ctx.session, parse_ins(ins).value)
+    return record.patient_id if record is not None else None
+
+
+def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordSummary:
+    record = load_record(ctx, actor, Action.RECORD_READ, patient_id)
+    identity = None
+    if record.identity_ct is not None:
+        text = data_key(ctx, patient_id).decrypt_text(record.identity_ct, aad=_aad(patient_id))
+        identity = PatientIdentity.model_validate_json(text)
+    return RecordSummary(
+        patient_id=record.patient_id,
+        ins=record.ins,
+        state=record.state,
+        channel=record.channel,
+        opened_by=record.opened_by,
+        opened_at=record.opened_at,
+        departement=record.departement,
+        region=record.region,
+        identity=identity,
+        closed_at=record.closed_at,
+        destruction_requested_at=record.destruction_requested_at,
+    )
+
+
+def close_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
+    record = load_record(ctx, actor, Action.RECORD_CLOSE, patient_id, lock=True)
+    record.state = RecordState.CLOSED.value
+    record.closed_at = clock.now()
+
+
+def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
+    """Reopen a closed record; this also withdraws a pending request to destroy it."""
+    record = load_record(ctx, actor, Action.RECORD_REOPEN, patient_id, lock=True)
+    if repository.living_record_for_ins(ctx.session, record.ins) not in (None, record):
+        raise Conflict("Another record is open for this INS.", code="duplicate-record")
+    record.state = RecordState.OPEN.value
+    record.closed_at = None
+    record.destruction_requested_at = None
+
+
+def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
+    """The patient asks for destruction: the record closes now and is destroyed by the next destruction run."""
+    record = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
+    now = clock.now()
+    if record.state == RecordState.OPEN.value:
+        record.state = RecordState.CLOSED.value
+        record.closed_at = now
+    record.destruction_requested_at = record.destruction_requested_at or now
+
+
+def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
+    """Crypto-shred a closed record whose patient asked for it or whose retention has run out."""
+    record = load_record(ctx, actor, Action.RECORD_DESTROY, patient_id, lock=True)
+    now = clock.now()
+    retention_over = record.closed_at is not None and record.closed_at < now - RETENTION_AFTER_CLOSING
+    if record.destruction_requested_at is None and not retention_over:
+        raise Invalid(
+            "This record can be destroyed only at its patient's request or ten years after it was closed.",
+            code="not-due-for-destruction",
+        )
+    shred_data_key(ctx, patient_id)
+    record.identity_ct = None
+    record.state = RecordState.DESTROYED.value
+    record.destroyed_at = now
+
+
+def destroy_due_records(ctx: Context, actor: Actor, *, limit: int = 1000) -> int:
+    """Destroy every record due for destruction (requested, or closed ten years ago); return how many."""
+    due = repository.records_due_for_destruction(
+        ctx.session, closed_before=clock.now() - RETENTION_AFTER_CLOSING, limit=limit
+    )
+    for patient_id in due:
+        destroy_record(ctx, actor, patient_id)
+    return len(due)

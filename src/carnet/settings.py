@@ -1,0 +1,65 @@
+"""One Settings object, read from CARNET_* environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from carnet.kit.crypto import KeyProvider, key_provider_from_file, parse_master_keys
+from carnet.kit.errors import ConfigurationError
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path("carnet")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARNET_", extra="ignore")
+
+    env: Environment = Environment.DEV
+    database_url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+
+    @model_validator(mode="after")
+    def _production_needs_external_database(self) -> Settings:
+        if self.env is Environment.PRODUCTION and self.database_url is None:
+            raise ValueError("CARNET_DATABASE_URL is required in production (the embedded server is for dev)")
+        return self
+
+    @property
+    def dev_master_key_file(self) -> Path:
+        """Where `carnet demo` keeps the development master key it generates."""
+        return self.data_dir / "dev-master.key"
+
+    def key_provider(self) -> KeyProvider:
+        """The master keys, from CARNET_MASTER_KEY or CARNET_MASTER_KEY_FILE; refuse to run without one."""
+        if self.master_key is not None:
+            return parse_master_keys(self.master_key.get_secret_value(), source="CARNET_MASTER_KEY")
+        if self.master_key_file is not None:
+            return key_provider_from_file(self.master_key_file)
+        raise ConfigurationError(
+            "No master key: set CARNET_MASTER_KEY (base64 of 32 random bytes, `carnet keys generate` makes "
+            "one) or CARNET_MASTER_KEY_FILE. `carnet demo` creates a development key by itself."
+        )
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigurationError(f"Invalid configuration: {exc}") from None
