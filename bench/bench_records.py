@@ -1,0 +1,131 @@
+"""Deposits per second and the latency of listing one patient's documents, through the service layer.
+
+    uv run python -m bench.bench_records --patients 10000
+
+Seeds N synthetic patients (5 documents each by default) into a fresh database on the embedded server
+(or CARNET_DATABASE_URL), then measures:
+- seeding: records and documents per second, and the process's resident memory along the way;
+- deposits: single-document transactions into random records, as a professional's software would make;
+- listing: the first page (20) of a random patient's documents as that patient, p50/p99 and queries per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+from pydantic import SecretStr
+from sqlalchemy import event, select
+
+from carnet.access.actor import Actor
+from carnet.kit.crypto import generate_master_key_text, parse_master_keys
+from carnet.kit.db import make_engine, make_sessionmaker, migrate
+from carnet.kit.embedded import ensure_database, start_embedded_server
+from carnet.records.documents import deposit_document, list_documents
+from carnet.records.models import Record
+from carnet.records.schemas import DocumentQuery
+from carnet.runtime import Runtime
+from carnet.settings import Settings
+from carnet.synthetic import seed_population, synthetic_document
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--documents-per-patient", type=int, default=5)
+    parser.add_argument("--deposits", type=int, default=2_000)
+    parser.add_argument("--lists", type=int, default=2_000)
+    parser.add_argument("--pgdata", type=Path, default=Path(tempfile.gettempdir()) / "carnet-bench" / "pgdata")
+    args = parser.parse_args()
+
+    key_text = generate_master_key_text()
+    settings = Settings(master_key=SecretStr(key_text))
+    maintenance = start_embedded_server(args.pgdata)
+    url = ensure_database(maintenance, f"bench_{args.patients}", recreate=True)
+    migrate(url)
+    engine = make_engine(url)
+    runtime = Runtime(settings, engine, make_sessionmaker(engine), parse_master_keys(key_text, source="bench"))
+    process = psutil.Process()
+    rss: list[int] = []
+
+    def on_batch(_n: int) -> None:
+        rss.append(process.memory_info().rss)
+
+    started = time.perf_counter()
+    report = seed_population(
+        runtime.unit_of_work,
+        patients=args.patients,
+        documents_per_patient=args.documents_per_patient,
+        batch_size=200,
+        on_batch=on_batch,
+    )
+    seeding = time.perf_counter() - started
+    documents = report.created * args.documents_per_patient
+    print(
+        f"seeded {report.created} records, {documents} documents in {seeding:.1f} s: "
+        f"{report.created / seeding:.0f} records/s, {documents / seeding:.0f} documents/s"
+    )
+    mib = [value / 2**20 for value in rss]
+    print(
+        f"resident memory while seeding (MiB): first batch {mib[0]:.0f}, middle {mib[len(mib) // 2]:.0f}, "
+        f"last {mib[-1]:.0f}, max {max(mib):.0f}"
+    )
+
+    with runtime.unit_of_work() as ctx:
+        patients: list[uuid.UUID] = list(ctx.session.scalars(select(Record.patient_id)))
+    rng = random.Random(7)
+    system = Actor.system("bench")
+
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(args.deposits):
+        doc = synthetic_document(rng, "Bench Patient")
+        began = time.perf_counter()
+        with runtime.unit_of_work() as ctx:
+            deposit_document(ctx, system, rng.choice(patients), doc.meta, doc.content)
+        latencies.append(time.perf_counter() - began)
+    elapsed = time.perf_counter() - started
+    print(
+        f"deposits: {args.deposits / elapsed:.0f}/s in single-document transactions, "
+        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms"
+    )
+
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    latencies = []
+    query = DocumentQuery()
+    for _ in range(args.lists):
+        patient_id = rng.choice(patients)
+        began = time.perf_counter()
+        with runtime.unit_of_work() as ctx:
+            page = list_documents(ctx, Actor.patient(patient_id), patient_id, query)
+        latencies.append(time.perf_counter() - began)
+        if not page.items:
+            raise SystemExit(f"patient {patient_id} has no documents: the seeding is incomplete")
+    event.remove(engine, "before_cursor_execute", count)
+    print(
+        f"list one patient's documents (first page of {query.limit}): "
+        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
+        f"mean {statistics.mean(latencies) * 1000:.2f} ms, {statements / args.lists:.1f} SQL statements per call"
+    )
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
