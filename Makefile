@@ -1,0 +1,26 @@
+# The README's two commands: `make demo` runs Carnet with demo data, `make test` runs every check.
+# Needs only Python 3.11+, pip, git and make: uv is installed into .tools/ when it is not on the PATH.
+
+UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
+
+.PHONY: demo test bench
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==0.13.9"
+
+.venv: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch .venv
+
+demo: .venv
+	$(UV) run --frozen carnet demo
+
+test: .venv
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+	$(UV) run --frozen pytest
+
+bench: .venv
+	$(UV) run --frozen python -m bench.bench_records --patients 10000

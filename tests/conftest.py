@@ -1,0 +1,89 @@
+"""Tests run against real PostgreSQL: the embedded server, or CARNET_TEST_DATABASE_URL's server.
+
+The schema is built once by the migrations; each test runs in a transaction rolled back at its end.
+Tests that need committed data (CLI, runtime) get a database of their own from `fresh_database`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from carnet.context import Context
+from carnet.kit.crypto import StaticKeyProvider, generate_master_key_text, parse_master_keys
+from carnet.kit.db import make_engine, migrate
+from carnet.kit.embedded import drop_database, ensure_database, start_embedded_server
+
+MAX_TEST_DOCUMENT_BYTES = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def maintenance_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    external = os.environ.get("CARNET_TEST_DATABASE_URL")
+    if external:
+        return external
+    pgdata: Path = tmp_path_factory.mktemp("postgres") / "pgdata"
+    return start_embedded_server(pgdata, delete_on_exit=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(maintenance_url: str) -> Iterator[str]:
+    name = f"carnet_test_{os.getpid()}"
+    url = ensure_database(maintenance_url, name, recreate=True)
+    migrate(url)
+    yield url
+    drop_database(maintenance_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            yield session
+        transaction.rollback()
+
+
+@pytest.fixture
+def master_key_text() -> str:
+    return generate_master_key_text()
+
+
+@pytest.fixture
+def keys(master_key_text: str) -> StaticKeyProvider:
+    return parse_master_keys(master_key_text, source="test")
+
+
+@pytest.fixture
+def ctx(session: Session, keys: StaticKeyProvider) -> Context:
+    return Context(session=session, keys=keys, max_document_bytes=MAX_TEST_DOCUMENT_BYTES)
+
+
+@pytest.fixture
+def fresh_database(maintenance_url: str) -> Iterator[Callable[[], str]]:
+    """Make migrated databases of a test's own; they are dropped after the test."""
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"carnet_fresh_{uuid.uuid4().hex[:12]}"
+        names.append(name)
+        url = ensure_database(maintenance_url, name)
+        migrate(url)
+        return url
+
+    yield make
+    for name in names:
+        drop_database(maintenance_url, name)

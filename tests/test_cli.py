@@ -1,0 +1,164 @@
+"""The `carnet` command as an operator runs it: a real process, a real database, readable failures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from carnet.kit.crypto import generate_master_key_text, parse_master_keys
+from carnet.kit.db import make_engine
+from carnet.kit.embedded import database_url_for, ensure_database
+from carnet.records.models import Document, Record
+from carnet.synthetic import synthetic_patient
+
+CARNET = shutil.which("carnet") or "carnet"
+
+
+def run(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CARNET, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env["CARNET_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def counts(url: str) -> tuple[int, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            records = connection.scalar(select(func.count()).select_from(Record)) or 0
+            documents = connection.scalar(select(func.count()).select_from(Document)) or 0
+            return records, documents
+    finally:
+        engine.dispose()
+
+
+def test_seed_creates_a_population_and_resumes(fresh_database: Callable[[], str], base_env: dict[str, str]) -> None:
+    url = fresh_database()
+    env = {**base_env, "CARNET_DATABASE_URL": url, "CARNET_MASTER_KEY": generate_master_key_text()}
+    first = run(env, "seed", "--patients", "30", "--documents-per-patient", "2", "--batch-size", "7")
+    assert first.returncode == 0, first.stderr
+    assert "Created 30 records; 0 were already present." in first.stdout
+    assert "30/30" in first.stderr  # the progress bar
+    again = run(env, "seed", "--patients", "40", "--documents-per-patient", "2")
+    assert "Created 10 records; 30 were already present." in again.stdout
+    assert counts(url) == (40, 80)
+    assert run(env, "records", "destroy-due").stdout.strip() == "Destroyed 0 records."
+
+
+def test_start_refuses_without_a_master_key(fresh_database: Callable[[], str], base_env: dict[str, str]) -> None:
+    result = run({**base_env, "CARNET_DATABASE_URL": fresh_database()}, "serve")
+    assert result.returncode == 2
+    assert "Carnet cannot start: No master key" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [("not-base64!", "not valid base64"), ("c2hvcnQ=", "32 bytes")],
+)
+def test_start_refuses_a_malformed_master_key(
+    fresh_database: Callable[[], str], base_env: dict[str, str], key: str, fragment: str
+) -> None:
+    result = run({**base_env, "CARNET_DATABASE_URL": fresh_database(), "CARNET_MASTER_KEY": key}, "serve")
+    assert result.returncode == 2 and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_start_refuses_the_wrong_master_key(fresh_database: Callable[[], str], base_env: dict[str, str]) -> None:
+    url = fresh_database()
+    right = generate_master_key_text()
+    env = {**base_env, "CARNET_DATABASE_URL": url}
+    assert run({**env, "CARNET_MASTER_KEY": right}, "seed", "--patients", "2").returncode == 0
+    wrong = run({**env, "CARNET_MASTER_KEY": generate_master_key_text()}, "serve")
+    assert wrong.returncode == 2
+    assert "not the one this database's data keys are wrapped with" in wrong.stderr
+    assert parse_master_keys(right, source="t").current().key_id in wrong.stderr
+    assert right not in wrong.stderr + wrong.stdout  # key ids are shown, never keys
+    assert "Traceback" not in wrong.stderr
+
+
+def test_key_file_works_and_a_missing_one_is_named(
+    fresh_database: Callable[[], str], base_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**base_env, "CARNET_DATABASE_URL": fresh_database(), "CARNET_MASTER_KEY_FILE": str(tmp_path / "k")}
+    missing = run(env, "seed", "--patients", "1")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    (tmp_path / "k").write_text(run(base_env, "keys", "generate").stdout)
+    assert run(env, "seed", "--patients", "1").returncode == 0
+
+
+def test_start_refuses_an_unmigrated_or_unreachable_database(maintenance_url: str, base_env: dict[str, str]) -> None:
+    env = {**base_env, "CARNET_MASTER_KEY": generate_master_key_text()}
+    empty = ensure_database(maintenance_url, "carnet_unmigrated", recreate=True)
+    result = run({**env, "CARNET_DATABASE_URL": empty}, "serve")
+    assert result.returncode == 2 and "run `carnet migrate` first" in result.stderr
+    migrated = run({**env, "CARNET_DATABASE_URL": empty}, "migrate")
+    assert migrated.returncode == 0 and "up to date" in migrated.stdout
+    nowhere = database_url_for("postgresql://carnet:@127.0.0.1:1/x", "x")
+    unreachable = run({**env, "CARNET_DATABASE_URL": nowhere}, "serve")
+    assert unreachable.returncode == 2 and "Cannot reach the database" in unreachable.stderr
+    assert "Traceback" not in result.stderr + unreachable.stderr
+
+
+def test_demo_is_refused_in_production(base_env: dict[str, str]) -> None:
+    env = {**base_env, "CARNET_ENV": "production", "CARNET_DATABASE_URL": "postgresql://x:@127.0.0.1:1/x"}
+    result = run(env, "demo", "--no-serve")
+    assert result.returncode == 2 and "does not run in production" in result.stderr
+
+
+def test_production_requires_an_external_database(base_env: dict[str, str]) -> None:
+    result = run({**base_env, "CARNET_ENV": "production"}, "serve")
+    assert result.returncode == 2 and "CARNET_DATABASE_URL is required in production" in result.stderr
+
+
+def test_demo_creates_its_key_seeds_and_tells_how_to_start(
+    fresh_database: Callable[[], str], base_env: dict[str, str]
+) -> None:
+    env = {**base_env, "CARNET_DATABASE_URL": fresh_database()}
+    result = run(env, "demo", "--patients", "5", "--no-serve")
+    assert result.returncode == 0, result.stderr
+    assert Path(base_env["CARNET_DATA_DIR"], "dev-master.key").stat().st_mode & 0o077 == 0
+    assert synthetic_patient(1, 0)[0] in result.stdout
+    assert "Demo data: 5 new records" in result.stdout
+    assert "Demo data: 0 new records, 5 already there." in run(env, "demo", "--patients", "5", "--no-serve").stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_over_http(fresh_database: Callable[[], str], base_env: dict[str, str]) -> None:
+    port = free_port()
+    env = {**base_env, "CARNET_DATABASE_URL": fresh_database(), "CARNET_MASTER_KEY": generate_master_key_text()}
+    server = subprocess.Popen([CARNET, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "Carnet"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
