@@ -5,9 +5,9 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
 .PHONY: demo test bench
 
+# pip --target needs no venv module and writes nothing outside this folder.
 .tools/bin/uv:
-	python3 -m venv .tools
-	.tools/bin/pip install --quiet "uv==0.13.9"
+	python3 -m pip install --quiet --disable-pip-version-check --target .tools "uv==0.13.9"
 
 .venv: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen
