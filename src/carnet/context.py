@@ -14,6 +14,6 @@ from carnet.kit.crypto import DataKey, KeyProvider
 class Context:
     session: Session
     keys: KeyProvider
-    max_document_bytes: int = 20 * 1024 * 1024
+    max_document_bytes: int
     # Data keys unwrapped during this unit of work only; dropped with it.
     data_keys: dict[uuid.UUID, DataKey] = field(default_factory=dict, repr=False)

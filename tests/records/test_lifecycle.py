@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -9,8 +12,11 @@ from sqlalchemy import select
 from carnet.access.actor import Actor
 from carnet.context import Context
 from carnet.kit import clock
+from carnet.kit.crypto import StaticKeyProvider
+from carnet.kit.db import make_engine, make_sessionmaker, transaction
 from carnet.kit.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from carnet.kit.validation import validate_model
+from carnet.records import repository
 from carnet.records.codes import Channel
 from carnet.records.documents import deposit_document, list_documents
 from carnet.records.models import Record, RecordKey
@@ -19,13 +25,17 @@ from carnet.records.service import (
     close_record,
     destroy_due_records,
     destroy_record,
-    find_record_id,
     open_record,
     record_summary,
     reopen_record,
     request_destruction,
 )
 from tests.factories import IDENTITY, PDF, SYSTEM, document_meta, finess, new_ins, open_test_record, rpps
+
+
+def living_id(ctx: Context, ins: str) -> uuid.UUID | None:
+    record = repository.living_record_for_ins(ctx.session, ins)
+    return record.patient_id if record is not None else None
 
 
 def test_opening_records_channel_opener_and_place(ctx: Context) -> None:
@@ -38,7 +48,7 @@ def test_opening_records_channel_opener_and_place(ctx: Context) -> None:
     assert (summary.state, summary.channel, summary.opened_by) == ("open", "pharmacy", finess(3))
     assert (summary.departement, summary.region) == ("44", "52")
     assert summary.identity == IDENTITY
-    assert find_record_id(ctx, ins) == patient_id
+    assert living_id(ctx, ins) == patient_id
 
 
 @pytest.mark.parametrize(
@@ -67,7 +77,7 @@ def test_bad_opener_is_refused(ctx: Context, channel: Channel, opener: str, frag
     ins = new_ins()
     with pytest.raises(Invalid, match=fragment):
         open_record(ctx, SYSTEM, ins=ins, identity=IDENTITY, channel=channel, opened_by=opener)
-    assert find_record_id(ctx, ins) is None
+    assert living_id(ctx, ins) is None
 
 
 def test_invalid_ins_is_refused_and_nothing_is_stored(ctx: Context) -> None:
@@ -87,7 +97,7 @@ def test_a_second_opening_for_the_same_ins_is_refused(ctx: Context) -> None:
     first = open_test_record(ctx, ins=ins)
     with pytest.raises(Conflict, match="already open"):
         open_test_record(ctx, ins=ins)
-    assert find_record_id(ctx, ins) == first
+    assert living_id(ctx, ins) == first
 
 
 def test_only_system_jobs_open_records_for_now(ctx: Context) -> None:
@@ -179,3 +189,44 @@ def test_identity_fields_are_checked_each_with_its_name() -> None:
         validate_model(PatientIdentity, bad)
     for field in ("family_name", "birth_date: must not be in the future", "sex"):
         assert field in caught.value.message
+
+
+def test_depositing_into_a_destroyed_record_is_refused(ctx: Context) -> None:
+    patient_id = open_test_record(ctx)
+    request_destruction(ctx, Actor.patient(patient_id), patient_id)
+    destroy_record(ctx, Actor.system("destruction"), patient_id)
+    with pytest.raises(Gone):
+        deposit_document(ctx, SYSTEM, patient_id, document_meta(), PDF)
+    with pytest.raises(Gone):
+        reopen_record(ctx, Actor.patient(patient_id), patient_id)
+
+
+def test_two_simultaneous_openings_of_one_patient_make_one_record(
+    fresh_database: Callable[[], str], keys: StaticKeyProvider
+) -> None:
+    """Both pass the "already open?" check; the database's unique index turns the second into a Conflict."""
+    engine = make_engine(fresh_database())
+    sessions = make_sessionmaker(engine)
+    ins = new_ins()
+    first_flushed, outcome = threading.Event(), []
+
+    def second_opening() -> None:
+        first_flushed.wait(10)
+        try:
+            with transaction(sessions) as session:
+                open_test_record(Context(session=session, keys=keys, max_document_bytes=1024), ins=ins)
+            outcome.append("opened")
+        except Conflict:
+            outcome.append("conflict")
+
+    worker = threading.Thread(target=second_opening)
+    worker.start()
+    try:
+        with transaction(sessions) as session:
+            open_test_record(Context(session=session, keys=keys, max_document_bytes=1024), ins=ins)
+            first_flushed.set()
+            time.sleep(0.5)  # the second opening now waits on the unique index for this transaction
+        worker.join(20)
+        assert outcome == ["conflict"]
+    finally:
+        engine.dispose()

@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session
 
 from carnet.context import Context
 from carnet.kit import clock
-from carnet.kit.crypto import DataKey, DecryptionError, KeyProvider, new_data_key
+from carnet.kit.crypto import DataKey, DecryptionError, KeyProvider
 from carnet.kit.errors import ConfigurationError, Gone
 from carnet.records import repository
 from carnet.records.models import RecordKey
 
 
-def create_data_key(ctx: Context, patient_id: uuid.UUID) -> DataKey:
+def store_data_key(ctx: Context, patient_id: uuid.UUID, data_key: DataKey) -> None:
+    """Keep a new record's data key, wrapped by the current master key."""
     master = ctx.keys.current()
-    data_key = new_data_key()
     repository.register_master_key(ctx.session, master.key_id, clock.now())
     ctx.session.add(
         RecordKey(
@@ -27,7 +27,6 @@ def create_data_key(ctx: Context, patient_id: uuid.UUID) -> DataKey:
         )
     )
     ctx.data_keys[patient_id] = data_key
-    return data_key
 
 
 def data_key(ctx: Context, patient_id: uuid.UUID) -> DataKey:

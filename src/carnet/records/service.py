@@ -5,17 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from carnet.access.actor import Actor
 from carnet.access.gate import NO_SUCH_RECORD, authorize
 from carnet.access.policy import Action, RecordState
 from carnet.context import Context
 from carnet.kit import clock
+from carnet.kit.crypto import new_data_key
 from carnet.kit.errors import Conflict, Invalid, NotFound
 from carnet.kit.geography import departement_of_postcode
 from carnet.kit.identifiers import parse_ins
 from carnet.records import repository
 from carnet.records.codes import Channel
-from carnet.records.keys import create_data_key, data_key, shred_data_key
+from carnet.records.keys import data_key, shred_data_key, store_data_key
 from carnet.records.models import Record
 from carnet.records.schemas import PatientIdentity, RecordSummary, parse_opener
 
@@ -46,29 +49,29 @@ def open_record(
     authorize(actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
     if repository.living_record_for_ins(ctx.session, canonical) is not None:
         raise Conflict("A record is already open for this INS.", code="duplicate-record")
-    now = clock.now()
-    record = Record(
-        patient_id=patient_id,
-        ins=canonical,
-        state=RecordState.OPEN.value,
-        channel=channel.value,
-        opened_by=opener,
-        opened_at=now,
-        departement=place.code,
-        region=place.region,
+    key = new_data_key()
+    ctx.session.add(
+        Record(
+            patient_id=patient_id,
+            ins=canonical,
+            state=RecordState.OPEN.value,
+            channel=channel.value,
+            opened_by=opener,
+            opened_at=clock.now(),
+            departement=place.code,
+            region=place.region,
+            identity_ct=key.encrypt_text(identity.model_dump_json(), aad=_aad(patient_id)),
+        )
     )
-    ctx.session.add(record)
-    key = create_data_key(ctx, patient_id)
-    record.identity_ct = key.encrypt_text(identity.model_dump_json(), aad=_aad(patient_id))
-    # The unique index on living INS settles a race between two openings of the same patient.
-    ctx.session.flush()
+    try:
+        # The unique index on living INS settles a race between two openings of the same patient.
+        ctx.session.flush()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == "uq_records_ins_living":
+            raise Conflict("A record is already open for this INS.", code="duplicate-record") from None
+        raise
+    store_data_key(ctx, patient_id, key)
     return patient_id
-
-
-def find_record_id(ctx: Context, ins: str) -> uuid.UUID | None:
-    """The patient id of the living record for this INS (an identifier lookup: no medical content)."""
-    record = repository.living_record_for_ins(ctx.session, parse_ins(ins).value)
-    return record.patient_id if record is not None else None
 
 
 def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordSummary:
