@@ -12,10 +12,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
+from carnet.access.service import change_matrix
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
 from carnet.kit.errors import CarnetError, ConfigurationError
+from carnet.kit.professions import PROFESSIONS
 from carnet.records.service import destroy_due_records
 from carnet.runtime import Runtime, resolve_database_url, start_runtime
 from carnet.settings import Environment, Settings, load_settings
@@ -24,8 +27,10 @@ from carnet.synthetic import SeedReport, seed_population, synthetic_patient
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="Carnet operations.")
 keys_app = typer.Typer(no_args_is_help=True, help="Master keys.")
 records_app = typer.Typer(no_args_is_help=True, help="Record lifecycle jobs.")
+matrix_app = typer.Typer(no_args_is_help=True, help="The profession x class access matrix.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
+app.add_typer(matrix_app, name="matrix")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -167,6 +172,48 @@ def records_destroy_due() -> None:
         if done == 0:
             break
     out.print(f"Destroyed {total} records.")
+
+
+@matrix_app.command("show")
+@friendly_errors
+def matrix_show() -> None:
+    """Print the matrix in force: for each profession, the classes it may read."""
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        matrix = access_gate.matrix(ctx)
+    out.print(f"Access matrix version {matrix.version}")
+    for profession, label in sorted(PROFESSIONS.items()):
+        classes = sorted(c for p, c in matrix.cells if p == profession)
+        out.print(f"  {profession} {label:<34} {' '.join(classes) or '(nothing)'}", highlight=False)
+
+
+def _matrix_change(profession: str, class_code: str, by: str, reason: str, *, allow: bool) -> None:
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        matrix = change_matrix(
+            ctx, operator=by, profession=profession, class_code=class_code, allow=allow, reason=reason
+        )
+    out.print(f"Access matrix version {matrix.version} is in force.")
+
+
+ProfessionOption = Annotated[str, typer.Option("--profession", help="Profession code, e.g. 21 (pharmacien).")]
+ClassOption = Annotated[str, typer.Option("--class", help="Document class (JDV_J57) or DA (advance directives).")]
+ByOption = Annotated[str, typer.Option("--by", help="Who makes the change.")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept with the version).")]
+
+
+@matrix_app.command("allow")
+@friendly_errors
+def matrix_allow(profession: ProfessionOption, class_code: ClassOption, by: ByOption, reason: ReasonOption) -> None:
+    """Let a profession read a class of documents (a new matrix version)."""
+    _matrix_change(profession, class_code, by, reason, allow=True)
+
+
+@matrix_app.command("deny")
+@friendly_errors
+def matrix_deny(profession: ProfessionOption, class_code: ClassOption, by: ByOption, reason: ReasonOption) -> None:
+    """Stop a profession from reading a class of documents (a new matrix version)."""
+    _matrix_change(profession, class_code, by, reason, allow=False)
 
 
 def main() -> None:

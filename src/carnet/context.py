@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from carnet.access.matrix import Matrix
 from carnet.kit.crypto import DataKey, KeyProvider
 
 
@@ -17,3 +18,5 @@ class Context:
     max_document_bytes: int
     # Data keys unwrapped during this unit of work only; dropped with it.
     data_keys: dict[uuid.UUID, DataKey] = field(default_factory=dict, repr=False)
+    # The access matrix in force, read once per unit of work.
+    matrix: Matrix | None = None

@@ -191,23 +191,27 @@ def test_only_the_author_replaces_or_withdraws(ctx: Context) -> None:
     assert get_document(ctx, patient, patient_id, by_professional).status == "current"
 
 
-def test_professionals_are_refused_until_the_access_rules_land(ctx: Context) -> None:
+def test_an_unauthorised_professional_gets_one_answer_whether_the_document_exists_or_not(ctx: Context) -> None:
     patient_id = open_test_record(ctx)
     document_id = deposit_document(ctx, SYSTEM, patient_id, document_meta(), PDF)
     doctor = Actor.professional(rpps(), "10")
-    with pytest.raises(NotFound):
-        get_document(ctx, doctor, patient_id, document_id)
-    with pytest.raises(NotFound):
+    answers = []
+    for wanted in (document_id, uuid.uuid4()):
+        with pytest.raises(Forbidden) as caught:
+            get_document(ctx, doctor, patient_id, wanted)
+        answers.append((caught.value.code, caught.value.message))
+    assert answers[0] == answers[1] and answers[0][0] == "not-authorised"
+    with pytest.raises(Forbidden, match="not authorised"):
         list_documents(ctx, doctor, patient_id, DocumentQuery())
-    with pytest.raises(NotFound):
-        deposit_document(ctx, doctor, patient_id, document_meta(), PDF)
+    with pytest.raises(Forbidden, match="not authorised"):
+        deposit_document(ctx, doctor, patient_id, document_meta(author=None), PDF)
 
 
 def test_no_cross_patient_reads(ctx: Context) -> None:
     alice, bob = open_test_record(ctx), open_test_record(ctx)
     alice_doc = deposit_document(ctx, SYSTEM, alice, document_meta(), PDF)
     # Bob asks for Alice's document through his own record, and through hers: both look like nothing.
-    with pytest.raises(NotFound, match="No such document"):
+    with pytest.raises(NotFound, match="No such item"):
         get_document(ctx, Actor.patient(bob), bob, alice_doc)
     with pytest.raises(NotFound, match="No record"):
         read_content(ctx, Actor.patient(bob), alice, alice_doc)

@@ -102,7 +102,7 @@ def test_a_second_opening_for_the_same_ins_is_refused(ctx: Context) -> None:
 
 def test_only_system_jobs_open_records_for_now(ctx: Context) -> None:
     professional = Actor.professional(rpps(), "10")
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         open_record(ctx, professional, ins=new_ins(), identity=IDENTITY, channel=Channel.PROFESSIONAL, opened_by=rpps())
 
 

@@ -13,6 +13,15 @@ class ActorKind(StrEnum):
     SYSTEM = "system"
 
 
+class Mode(StrEnum):
+    """How a professional is acting (SPEC §4.3). Patients and system jobs always act in normal mode."""
+
+    NORMAL = "normal"
+    EMERGENCY = "emergency"  # "bris de glace": the patient cannot consent
+    REGULATION = "regulation"  # SAMU / centre 15 regulating doctor handling a call
+    DEPOSIT_ONLY = "deposit-only"
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     kind: ActorKind
@@ -20,14 +29,17 @@ class Actor:
     ref: str
     profession: str | None = None
     organisation: str | None = None
+    mode: Mode = Mode.NORMAL
 
     @classmethod
     def patient(cls, patient_id: uuid.UUID) -> Actor:
         return cls(ActorKind.PATIENT, str(patient_id))
 
     @classmethod
-    def professional(cls, rpps: str, profession: str, organisation: str | None = None) -> Actor:
-        return cls(ActorKind.PROFESSIONAL, rpps, profession=profession, organisation=organisation)
+    def professional(
+        cls, rpps: str, profession: str, organisation: str | None = None, mode: Mode = Mode.NORMAL
+    ) -> Actor:
+        return cls(ActorKind.PROFESSIONAL, rpps, profession=profession, organisation=organisation, mode=mode)
 
     @classmethod
     def system(cls, job: str) -> Actor:

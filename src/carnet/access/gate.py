@@ -1,37 +1,134 @@
 """The one gate: every service function that touches patient data asks it before doing anything.
 
-It runs the pure `decide()` and turns a refusal into an error that does not leak existence: an actor
-with no relation to the record is told the record does not exist, whatever the reason.
+It gathers the facts from stored data (never from the request), runs the pure `decide()`, and turns a
+refusal into an error that does not leak existence: an item the actor may not read is "not found",
+exactly like a missing one, and a stranger to a record is told the record does not exist.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from carnet.access.actor import Actor, ActorKind
-from carnet.access.policy import Action, Decision, Reason, RecordState, decide
+from carnet.access import repository
+from carnet.access.actor import Actor, ActorKind, Mode
+from carnet.access.matrix import Matrix
+from carnet.access.policy import (
+    Action,
+    Decision,
+    ItemFacts,
+    ListFilter,
+    Reason,
+    RecordFacts,
+    RecordState,
+    Relation,
+    Standing,
+    decide,
+    list_filter,
+)
+from carnet.context import Context
+from carnet.kit import clock
 from carnet.kit.errors import CarnetError, Conflict, Forbidden, Gone, NotFound
 
 NO_SUCH_RECORD = "No record was found for this patient."
+NO_SUCH_ITEM = "No such item in this record."
+
+_MESSAGES = {
+    Reason.NOT_AUTHORISED: "You are not authorised on this record: ask the patient to authorise you, or present "
+    "their carte Vitale.",
+    Reason.DEPOSIT_ONLY_MODE: "In deposit-only mode you can deposit, not read.",
+    Reason.EMERGENCY_OPT_OUT: "The patient has refused emergency access to their record.",
+    Reason.REGULATION_OPT_OUT: "The patient has refused access by the centre 15 regulation.",
+    Reason.NOT_A_REGULATOR: "Only a doctor regulating a centre 15 call may use the regulation mode.",
+    Reason.NO_EPISODE: "Declare the emergency access first, with its written justification.",
+    Reason.NOT_AUTHOR: "Only the author of this item can do that.",
+    Reason.NO_RULE: "This action is not allowed on this record.",
+}
 
 
-def authorize(actor: Actor, action: Action, *, patient_id: uuid.UUID, state: RecordState) -> Decision:
-    """Allow, or raise the error the actor may be shown."""
-    own_record = actor.is_patient_of(patient_id)
-    decision = decide(actor, action, state=state, own_record=own_record)
-    if decision.allowed:
-        return decision
-    raise _refusal(decision, related=own_record or actor.kind is ActorKind.SYSTEM)
+@dataclass(frozen=True, slots=True)
+class Access:
+    """An allowed record-level access: what later item checks and list filters are decided from."""
+
+    actor: Actor
+    patient_id: uuid.UUID
+    facts: RecordFacts
+    standing: Standing
+    decision: Decision
 
 
-def _refusal(decision: Decision, *, related: bool) -> CarnetError:
-    if not related:
-        return NotFound(NO_SUCH_RECORD, code=decision.reason.value)
-    if decision.reason is Reason.RECORD_DESTROYED:
-        return Gone("This record was destroyed; nothing in it can be read or changed.", code=decision.reason)
-    if decision.reason is Reason.RECORD_CLOSED:
-        return Conflict(
-            "This record is closed: it can be read by its patient and reopened, not changed.",
-            code=decision.reason,
-        )
-    return Forbidden("This action is not allowed on this record.", code=decision.reason)
+def matrix(ctx: Context) -> Matrix:
+    if ctx.matrix is None:
+        ctx.matrix = repository.current_matrix(ctx.session)
+    return ctx.matrix
+
+
+def _standing(ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordState) -> tuple[RecordFacts, Standing]:
+    if actor.kind is ActorKind.SYSTEM:
+        return RecordFacts(state), Standing(Relation.SYSTEM)
+    if actor.kind is ActorKind.PATIENT:
+        if actor.is_patient_of(patient_id):
+            return RecordFacts(state), Standing(Relation.OWN_PATIENT)
+        representative = repository.is_representative(ctx.session, patient_id, uuid.UUID(actor.ref), clock.today())
+        return RecordFacts(state), Standing(Relation.REPRESENTATIVE if representative else Relation.NONE)
+    facts = repository.professional_facts(ctx.session, patient_id, actor.ref, clock.now())
+    record = RecordFacts(state, facts.emergency_opt_out, facts.regulation_opt_out)
+    standing = Standing(
+        Relation.PROFESSIONAL,
+        blocked=facts.blocked,
+        authorisation=facts.authorisation,
+        regular_doctor=facts.regular_doctor,
+        episode=Mode(facts.episode) if facts.episode else None,
+    )
+    return record, standing
+
+
+def authorize(ctx: Context, actor: Actor, action: Action, *, patient_id: uuid.UUID, state: RecordState) -> Access:
+    """Allow a record-level action, or raise the error this actor may be shown."""
+    facts, standing = _standing(ctx, actor, patient_id, state)
+    decision = decide(actor, action, facts, standing)
+    if not decision.allowed:
+        raise _refusal(decision, standing)
+    return Access(actor, patient_id, facts, standing, decision)
+
+
+def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts) -> Decision:
+    """Allow an action on one item. An item the actor may not read answers like a missing one."""
+    read = Action.PROFILE_READ if action in (Action.PROFILE_READ, Action.PROFILE_RETIRE) else Action.DOCUMENT_READ
+    if not item.authored_by_actor:
+        seen = decide(access.actor, read, access.facts, access.standing, item, matrix(ctx))
+        if not seen.allowed:
+            raise NotFound(NO_SUCH_ITEM, code="not-found")
+        if action is read:
+            return seen
+    decision = decide(access.actor, action, access.facts, access.standing, item, matrix(ctx))
+    if not decision.allowed:
+        raise _refusal(decision, access.standing)
+    return decision
+
+
+def visible(ctx: Context, access: Access, action: Action, item: ItemFacts) -> bool:
+    """Whether a listed item may be shown: the list filter already applied in SQL, checked once more here."""
+    return decide(access.actor, action, access.facts, access.standing, item, matrix(ctx)).allowed
+
+
+def filter_for(ctx: Context, access: Access) -> ListFilter:
+    return list_filter(access.actor, access.standing, matrix(ctx))
+
+
+def _refusal(decision: Decision, standing: Standing) -> CarnetError:
+    reason = decision.reason
+    if standing.relation is Relation.NONE:
+        return NotFound(NO_SUCH_RECORD, code="not-found")
+    if reason is Reason.RECORD_DESTROYED:
+        if standing.relation is Relation.PROFESSIONAL:
+            return NotFound(NO_SUCH_RECORD, code="not-found")
+        return Gone("This record was destroyed; nothing in it can be read or changed.", code=reason)
+    if reason is Reason.RECORD_CLOSED:
+        if standing.relation is Relation.PROFESSIONAL:
+            return NotFound(NO_SUCH_RECORD, code="not-found")  # a closed record answers only to its patient
+        return Conflict("This record is closed: it can be read by its patient and reopened, not changed.", code=reason)
+    if reason is Reason.BLOCKED:
+        # The patient's choice is kept in the audit trail; the professional is told no more than "not authorised".
+        return Forbidden(_MESSAGES[Reason.NOT_AUTHORISED], code=Reason.NOT_AUTHORISED)
+    return Forbidden(_MESSAGES.get(reason, _MESSAGES[Reason.NO_RULE]), code=reason)

@@ -1,8 +1,8 @@
-"""The access rules as one pure function. Deny by default: only what a rule names is allowed.
+"""The access rules of SPEC §4 as pure functions. Deny by default: only what a rule names is allowed.
 
-This first rule set knows two relations to a record: its own patient, and system jobs (imports,
-seeding, scheduled destruction). Professionals, representatives and emergency modes come with the
-full SPEC §4 rules; until then they are refused.
+Order: record state, then blocks, then the mode (normal with an authorisation or as regular doctor,
+emergency override, centre 15 regulation, deposit only), then the profession x class matrix, then the
+document's visibility flags. Every decision carries a reason code for the audit trail and the caller.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from carnet.access.actor import Actor, ActorKind
+from carnet.access.actor import Actor, ActorKind, Mode
+from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix
 
 
 class Action(StrEnum):
@@ -25,9 +26,17 @@ class Action(StrEnum):
     DOCUMENT_READ = "document.read"
     DOCUMENT_REPLACE = "document.replace"
     DOCUMENT_WITHDRAW = "document.withdraw"
+    DOCUMENT_MASK = "document.mask"  # the patient hides a document from professionals, or shows it again
+    DOCUMENT_FLAG = "document.flag"  # the author hides a document from the patient or the representatives
     PROFILE_WRITE = "profile.write"
     PROFILE_READ = "profile.read"
     PROFILE_RETIRE = "profile.retire"
+    SETTINGS_CHANGE = "settings.change"  # authorise, revoke, block, regular doctor, opt-outs
+    SETTINGS_READ = "settings.read"
+    EMERGENCY_DECLARE = "emergency.declare"
+    CARD_PRESENCE = "card.presence"  # the patient's carte Vitale, presented to a professional, authorises them
+    CARD_REGISTER = "card.register"
+    REPRESENTATIVE_LINK = "representative.link"
 
 
 class RecordState(StrEnum):
@@ -36,11 +45,40 @@ class RecordState(StrEnum):
     DESTROYED = "destroyed"
 
 
+class Relation(StrEnum):
+    """What the actor is to this record, established from stored data by the gate."""
+
+    OWN_PATIENT = "own-patient"
+    REPRESENTATIVE = "representative"
+    PROFESSIONAL = "professional"
+    SYSTEM = "system"
+    NONE = "none"
+
+
 class Reason(StrEnum):
     OWN_RECORD = "own-record"
+    REPRESENTATIVE = "representative"
     SYSTEM_JOB = "system-job"
+    AUTHORISED = "authorised"
+    REGULAR_DOCTOR = "regular-doctor"
+    CARD_PRESENCE = "card-presence"
+    EMERGENCY = "emergency"
+    REGULATION = "regulation"
+    DEPOSIT_ONLY = "deposit-only"
     RECORD_DESTROYED = "record-destroyed"
     RECORD_CLOSED = "record-closed"
+    BLOCKED = "blocked"
+    NOT_AUTHORISED = "not-authorised"
+    DEPOSIT_ONLY_MODE = "deposit-only-mode"
+    EMERGENCY_OPT_OUT = "emergency-opt-out"
+    REGULATION_OPT_OUT = "regulation-opt-out"
+    NOT_A_REGULATOR = "not-a-regulator"
+    NO_EPISODE = "no-episode"
+    MATRIX = "matrix"
+    MASKED = "masked"
+    HIDDEN_FROM_PATIENT = "hidden-from-patient"
+    HIDDEN_FROM_REPRESENTATIVES = "hidden-from-representatives"
+    NOT_AUTHOR = "not-author"
     NO_RULE = "no-rule"
 
 
@@ -48,12 +86,46 @@ class Reason(StrEnum):
 class Decision:
     allowed: bool
     reason: Reason
+    # Allowed, but the reader must be warned: the patient has not yet been told of this document.
+    warn_hidden_from_patient: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    state: RecordState
+    emergency_opt_out: bool = False
+    regulation_opt_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """The actor's standing toward one record, read from stored data, never from the request."""
+
+    relation: Relation
+    blocked: bool = False
+    authorisation: str | None = None  # "read_write" or "deposit", when one is in force
+    regular_doctor: bool = False
+    episode: Mode | None = None  # an emergency or regulation episode in force for this professional
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """A document or profile entry; a profile entry has the class of its source and no flags."""
+
+    class_code: str
+    advance_directive: bool = False
+    authored_by_actor: bool = False
+    masked: bool = False
+    hidden_from_patient: bool = False  # in force now
+    hidden_from_representatives: bool = False
 
 
 READS = frozenset({Action.RECORD_READ, Action.DOCUMENT_LIST, Action.DOCUMENT_READ, Action.PROFILE_READ})
-
-# What a patient may still do on their closed record: read it, reopen it, ask for its destruction.
-_PATIENT_ON_CLOSED = READS | {Action.RECORD_REOPEN, Action.RECORD_REQUEST_DESTRUCTION}
+ITEM_READS = frozenset({Action.DOCUMENT_READ, Action.PROFILE_READ})
+WRITES = frozenset({Action.DOCUMENT_DEPOSIT, Action.PROFILE_WRITE})
+AUTHOR_ACTIONS = frozenset(
+    {Action.DOCUMENT_REPLACE, Action.DOCUMENT_WITHDRAW, Action.DOCUMENT_FLAG, Action.PROFILE_RETIRE}
+)
 
 _PATIENT_ON_OPEN = READS | {
     Action.RECORD_CLOSE,
@@ -61,40 +133,182 @@ _PATIENT_ON_OPEN = READS | {
     Action.DOCUMENT_DEPOSIT,
     Action.DOCUMENT_REPLACE,
     Action.DOCUMENT_WITHDRAW,
+    Action.DOCUMENT_MASK,
     Action.PROFILE_WRITE,
     Action.PROFILE_RETIRE,
+    Action.SETTINGS_CHANGE,
+    Action.SETTINGS_READ,
 }
-
-# System jobs write (imports, synthetic population) and carry out destruction; they never read content.
-_SYSTEM_ON_OPEN = frozenset({Action.RECORD_OPEN, Action.DOCUMENT_DEPOSIT, Action.PROFILE_WRITE})
+_PATIENT_ON_CLOSED = READS | {Action.RECORD_REOPEN, Action.RECORD_REQUEST_DESTRUCTION, Action.SETTINGS_READ}
+_PATIENT_AUTHOR_ONLY = frozenset({Action.DOCUMENT_REPLACE, Action.DOCUMENT_WITHDRAW, Action.PROFILE_RETIRE})
+# System jobs write (imports, synthetic population), link representatives, and carry out destruction.
+# They never read medical content.
+_SYSTEM_ON_OPEN = frozenset(
+    {
+        Action.RECORD_OPEN,
+        Action.DOCUMENT_DEPOSIT,
+        Action.PROFILE_WRITE,
+        Action.REPRESENTATIVE_LINK,
+        Action.CARD_REGISTER,
+    }
+)
 _SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY})
 
 
-def decide(actor: Actor, action: Action, *, state: RecordState, own_record: bool) -> Decision:
-    """Whether `actor` may perform `action` on a record in `state`.
-
-    `own_record` tells whether the actor is the record's patient; it is computed by the gate from
-    stored data, never taken from the request.
-    """
-    if actor.kind is ActorKind.PATIENT and own_record:
-        return _allowed_by_state(action, state, _PATIENT_ON_OPEN, _PATIENT_ON_CLOSED, Reason.OWN_RECORD)
-    if actor.kind is ActorKind.SYSTEM:
-        return _allowed_by_state(action, state, _SYSTEM_ON_OPEN, _SYSTEM_ON_CLOSED, Reason.SYSTEM_JOB)
-    return Decision(False, Reason.NO_RULE)
+def _deny(reason: Reason) -> Decision:
+    return Decision(False, reason)
 
 
-def _allowed_by_state(
+def decide(
+    actor: Actor,
     action: Action,
-    state: RecordState,
-    on_open: frozenset[Action],
-    on_closed: frozenset[Action],
-    reason: Reason,
+    record: RecordFacts,
+    standing: Standing,
+    item: ItemFacts | None = None,
+    matrix: Matrix | None = None,
 ) -> Decision:
-    if state is RecordState.DESTROYED:
-        return Decision(False, Reason.RECORD_DESTROYED)
-    allowed = on_open if state is RecordState.OPEN else on_closed
-    if action in allowed:
-        return Decision(True, reason)
-    if state is RecordState.CLOSED and action in on_open:
-        return Decision(False, Reason.RECORD_CLOSED)
-    return Decision(False, Reason.NO_RULE)
+    """Whether `actor` may perform `action` on a record (and on one of its items, when given)."""
+    if record.state is RecordState.DESTROYED:
+        return _deny(Reason.RECORD_DESTROYED)
+    relation = standing.relation
+    if relation in (Relation.OWN_PATIENT, Relation.REPRESENTATIVE) and actor.kind is ActorKind.PATIENT:
+        return _patient(action, record, relation, item)
+    if relation is Relation.SYSTEM and actor.kind is ActorKind.SYSTEM:
+        allowed = _SYSTEM_ON_OPEN if record.state is RecordState.OPEN else _SYSTEM_ON_CLOSED
+        if action in allowed:
+            return Decision(True, Reason.SYSTEM_JOB)
+        return _deny(Reason.RECORD_CLOSED if action in _SYSTEM_ON_OPEN else Reason.NO_RULE)
+    if relation is Relation.PROFESSIONAL and actor.kind is ActorKind.PROFESSIONAL:
+        if record.state is not RecordState.OPEN:
+            return _deny(Reason.RECORD_CLOSED)
+        return _professional(actor, action, record, standing, item, matrix)
+    return _deny(Reason.NO_RULE)
+
+
+def _patient(action: Action, record: RecordFacts, relation: Relation, item: ItemFacts | None) -> Decision:
+    allowed = _PATIENT_ON_OPEN if record.state is RecordState.OPEN else _PATIENT_ON_CLOSED
+    if action not in allowed:
+        return _deny(Reason.RECORD_CLOSED if action in _PATIENT_ON_OPEN else Reason.NO_RULE)
+    if item is not None:
+        if item.hidden_from_patient:
+            return _deny(Reason.HIDDEN_FROM_PATIENT)
+        if relation is Relation.REPRESENTATIVE and item.hidden_from_representatives:
+            return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES)
+        if action in _PATIENT_AUTHOR_ONLY and not item.authored_by_actor:
+            return _deny(Reason.NOT_AUTHOR)
+    return Decision(True, Reason.OWN_RECORD if relation is Relation.OWN_PATIENT else Reason.REPRESENTATIVE)
+
+
+def _professional(
+    actor: Actor,
+    action: Action,
+    record: RecordFacts,
+    standing: Standing,
+    item: ItemFacts | None,
+    matrix: Matrix | None,
+) -> Decision:
+    if standing.blocked:
+        return _deny(Reason.BLOCKED)
+    if action is Action.CARD_PRESENCE:
+        return Decision(True, Reason.CARD_PRESENCE)  # the card's signature was checked by the caller
+    if action is Action.EMERGENCY_DECLARE:
+        return _declare(actor, record)
+    basis = _mode_basis(actor, action, record, standing)
+    if not basis.allowed:
+        return basis
+    if action in AUTHOR_ACTIONS:
+        # Record level: the mode allows writing; item level: and the item is the actor's own.
+        return basis if item is None or item.authored_by_actor else _deny(Reason.NOT_AUTHOR)
+    if item is not None and action in ITEM_READS:
+        return _item_for_professional(actor, standing, item, matrix, basis)
+    return basis
+
+
+def _declare(actor: Actor, record: RecordFacts) -> Decision:
+    if actor.mode is Mode.EMERGENCY:
+        return _deny(Reason.EMERGENCY_OPT_OUT) if record.emergency_opt_out else Decision(True, Reason.EMERGENCY)
+    if actor.mode is Mode.REGULATION:
+        if actor.profession != "10":
+            return _deny(Reason.NOT_A_REGULATOR)
+        return _deny(Reason.REGULATION_OPT_OUT) if record.regulation_opt_out else Decision(True, Reason.REGULATION)
+    return _deny(Reason.NO_RULE)
+
+
+def _mode_basis(actor: Actor, action: Action, record: RecordFacts, standing: Standing) -> Decision:
+    """Whether the actor's declared mode gives a basis for this action on this record."""
+    writes = WRITES | AUTHOR_ACTIONS
+    if action not in READS | writes:
+        return _deny(Reason.NO_RULE)
+    if actor.mode is Mode.NORMAL:
+        if standing.regular_doctor:
+            return Decision(True, Reason.REGULAR_DOCTOR)
+        needed = ("read_write",) if action in READS else ("read_write", "deposit")
+        return Decision(True, Reason.AUTHORISED) if standing.authorisation in needed else _deny(Reason.NOT_AUTHORISED)
+    if actor.mode is Mode.DEPOSIT_ONLY:
+        if action not in writes:
+            return _deny(Reason.DEPOSIT_ONLY_MODE)
+        if standing.regular_doctor or standing.authorisation is not None:
+            return Decision(True, Reason.DEPOSIT_ONLY)
+        return _deny(Reason.NOT_AUTHORISED)
+    if actor.mode is Mode.EMERGENCY:
+        if record.emergency_opt_out:
+            return _deny(Reason.EMERGENCY_OPT_OUT)
+        return Decision(True, Reason.EMERGENCY) if standing.episode is Mode.EMERGENCY else _deny(Reason.NO_EPISODE)
+    if actor.mode is Mode.REGULATION:
+        if actor.profession != "10":
+            return _deny(Reason.NOT_A_REGULATOR)
+        if record.regulation_opt_out:
+            return _deny(Reason.REGULATION_OPT_OUT)
+        if action not in READS:
+            return _deny(Reason.NO_RULE)  # the regulating doctor reads to orient the call; they write elsewhere
+        return Decision(True, Reason.REGULATION) if standing.episode is Mode.REGULATION else _deny(Reason.NO_EPISODE)
+    return _deny(Reason.NO_RULE)
+
+
+def _item_for_professional(
+    actor: Actor, standing: Standing, item: ItemFacts, matrix: Matrix | None, basis: Decision
+) -> Decision:
+    if not item.authored_by_actor:
+        if matrix is None or not _matrix_allows(matrix, actor.profession, item):
+            return _deny(Reason.MATRIX)
+        # A masked document stays visible to its author and to the regular doctor; emergencies do not lift it.
+        if item.masked and not standing.regular_doctor:
+            return _deny(Reason.MASKED)
+    return Decision(True, basis.reason, warn_hidden_from_patient=item.hidden_from_patient)
+
+
+def _matrix_allows(matrix: Matrix, profession: str | None, item: ItemFacts) -> bool:
+    if profession is None or not matrix.allows(profession, item.class_code):
+        return False
+    return not item.advance_directive or matrix.allows(profession, ADVANCE_DIRECTIVES)
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    """Which items of a record a list may return, derived from the same facts as `decide()`.
+
+    The repository turns it into SQL so pages are filtered before they are cut, and nothing is counted
+    before filtering. `author_ref` items escape the class and mask conditions (an author sees their own).
+    """
+
+    classes: frozenset[str] | None = None  # None: every class
+    include_masked: bool = True
+    include_hidden_from_patient: bool = True
+    include_hidden_from_representatives: bool = True
+    include_advance_directives: bool = True
+    author_ref: str | None = None
+
+
+def list_filter(actor: Actor, standing: Standing, matrix: Matrix) -> ListFilter:
+    """The filter for a list the gate has already allowed (DOCUMENT_LIST or PROFILE_READ)."""
+    if standing.relation is Relation.OWN_PATIENT:
+        return ListFilter(include_hidden_from_patient=False)
+    if standing.relation is Relation.REPRESENTATIVE:
+        return ListFilter(include_hidden_from_patient=False, include_hidden_from_representatives=False)
+    profession = actor.profession or ""
+    return ListFilter(
+        classes=matrix.classes_for(profession),
+        include_masked=standing.regular_doctor,
+        include_advance_directives=matrix.allows(profession, ADVANCE_DIRECTIVES),
+        author_ref=actor.ref,
+    )

@@ -1,15 +1,19 @@
-"""Documents of a record: deposit, list, read, replace, withdraw. Contents are encrypted before storage."""
+"""Documents of a record: deposit, list, read, replace, withdraw, mask, flag. Contents are encrypted first."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from carnet.access import gate
 from carnet.access.actor import Actor, ActorKind
-from carnet.access.policy import Action
+from carnet.access.gate import Access
+from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
+from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.kit import clock
 from carnet.kit.crypto import DataKey
-from carnet.kit.errors import Forbidden, Invalid, NotFound
+from carnet.kit.errors import Invalid, NotFound
 from carnet.records import repository
 from carnet.records.codes import PATIENT_CLASS, DocumentStatus, parse_format
 from carnet.records.content import check_content
@@ -19,7 +23,8 @@ from carnet.records.models import Document
 from carnet.records.schemas import DocumentPage, DocumentQuery, DocumentView, NewDocument
 from carnet.records.service import load_record
 
-NO_SUCH_DOCUMENT = "No such document in this record."
+NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
+MAX_HIDDEN_FROM_PATIENT = timedelta(days=365)
 
 
 def _title_aad(document_id: uuid.UUID) -> str:
@@ -32,6 +37,18 @@ def _author_aad(document_id: uuid.UUID) -> str:
 
 def _content_aad(patient_id: uuid.UUID, content_id: uuid.UUID) -> str:
     return f"document_contents:{patient_id}:{content_id}"
+
+
+def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
+    """What the access rules need to know about a stored document."""
+    return ItemFacts(
+        class_code=document.class_code,
+        advance_directive=document.type_code == ADVANCE_DIRECTIVES_TYPE,
+        authored_by_actor=actor.kind.value == document.author_kind and actor.ref == document.author_ref,
+        masked=document.masked,
+        hidden_from_patient=document.hidden_from_patient_until is not None and document.hidden_from_patient_until > now,
+        hidden_from_representatives=document.hidden_from_representatives,
+    )
 
 
 def _author_of(actor: Actor, meta: NewDocument) -> tuple[str, str, str | None, str | None]:
@@ -48,14 +65,18 @@ def _author_of(actor: Actor, meta: NewDocument) -> tuple[str, str, str | None, s
     if meta.class_code == PATIENT_CLASS:
         raise Invalid(f"Class {PATIENT_CLASS} is reserved for documents the patient deposits.", code="invalid-class")
     if actor.kind is ActorKind.PROFESSIONAL:
-        return "professional", actor.ref, meta.author.name if meta.author else None, actor.organisation
+        if meta.author is not None and meta.author.rpps != actor.ref:
+            raise Invalid("A professional deposits documents in their own name.", code="invalid-author")
+        name = meta.author.name if meta.author else None
+        return (
+            "professional",
+            actor.ref,
+            name,
+            actor.organisation or (meta.author.organisation if meta.author else None),
+        )
     if meta.author is None:
         raise Invalid("An imported document names its professional author.", code="invalid-author")
     return "professional", meta.author.rpps, meta.author.name, meta.author.organisation
-
-
-def _is_author(actor: Actor, document: Document) -> bool:
-    return actor.kind.value == document.author_kind and actor.ref == document.author_ref
 
 
 def _store(
@@ -95,6 +116,9 @@ def _store(
         status=DocumentStatus.CURRENT.value,
         replaces_id=replaces,
         content_id=content_id,
+        masked=False,
+        hidden_from_patient_until=None,
+        hidden_from_representatives=False,
     )
     ctx.session.add(document)
     return document
@@ -107,7 +131,8 @@ def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: Ne
     return document.id
 
 
-def _view(key: DataKey, document: Document) -> DocumentView:
+def _view(key: DataKey, document: Document, now: datetime) -> DocumentView:
+    hidden_until = document.hidden_from_patient_until
     return DocumentView(
         id=document.id,
         patient_id=document.patient_id,
@@ -130,56 +155,66 @@ def _view(key: DataKey, document: Document) -> DocumentView:
         sha256=document.sha256,
         status=document.status,
         replaces_id=document.replaces_id,
+        masked=document.masked,
+        hidden_from_patient_until=hidden_until if hidden_until is not None and hidden_until > now else None,
+        hidden_from_representatives=document.hidden_from_representatives,
     )
 
 
 def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: DocumentQuery) -> DocumentPage:
-    """A page of the record's documents, newest act first; `next_offset` is None on the last page."""
-    load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id)
-    rows = repository.list_documents(ctx.session, patient_id, query)
-    if not rows:
-        return DocumentPage(items=[], next_offset=None)
-    key = data_key(ctx, patient_id)
+    """A page of the documents this actor may see, newest act first; `next_offset` is None on the last page.
+
+    Filtering happens in the query, before paging, so a page never reveals how many items were hidden.
+    """
+    _, access = load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id)
+    now = clock.now()
+    rows = repository.list_documents(ctx.session, patient_id, query, gate.filter_for(ctx, access), now)
     more = len(rows) > query.limit
+    shown = [
+        row
+        for row in rows[: query.limit]
+        if gate.visible(ctx, access, Action.DOCUMENT_READ, item_facts(actor, row, now))
+    ]
+    if not shown:
+        return DocumentPage(items=[], next_offset=query.offset + query.limit if more else None)
+    key = data_key(ctx, patient_id)
     return DocumentPage(
-        items=[_view(key, row) for row in rows[: query.limit]],
+        items=[_view(key, row, now) for row in shown],
         next_offset=query.offset + query.limit if more else None,
     )
 
 
 def _load_document(
     ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, document_id: uuid.UUID
-) -> Document:
-    load_record(ctx, actor, action, patient_id)
+) -> tuple[Document, Access]:
+    """The document, once the gate allowed `action` on the record and on it; "not found" otherwise."""
+    _, access = load_record(ctx, actor, action, patient_id)
     document = repository.get_document(ctx.session, patient_id, document_id)
     if document is None:
         raise NotFound(NO_SUCH_DOCUMENT)
-    return document
+    gate.authorize_item(ctx, access, action, item_facts(actor, document, clock.now()))
+    return document, access
 
 
 def get_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> DocumentView:
-    document = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
-    return _view(data_key(ctx, patient_id), document)
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
+    return _view(data_key(ctx, patient_id), document, clock.now())
 
 
 def read_content(
     ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID
 ) -> tuple[DocumentView, bytes]:
     """The document's metadata and its decrypted content."""
-    document = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
     ciphertext = PostgresContentStore(ctx.session).get(patient_id, document.content_id)
     if ciphertext is None:
         raise NotFound(NO_SUCH_DOCUMENT)
     key = data_key(ctx, patient_id)
-    return _view(key, document), key.decrypt(ciphertext, aad=_content_aad(patient_id, document.content_id))
+    content = key.decrypt(ciphertext, aad=_content_aad(patient_id, document.content_id))
+    return _view(key, document, clock.now()), content
 
 
-def _authored_current(
-    ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, document_id: uuid.UUID
-) -> Document:
-    document = _load_document(ctx, actor, action, patient_id, document_id)
-    if not _is_author(actor, document):
-        raise Forbidden("Only the author of a document can replace or withdraw it.", code="not-author")
+def _current(document: Document) -> Document:
     if document.status != DocumentStatus.CURRENT.value:
         raise Invalid(
             f"This document is {document.status}; only the current version can be changed.",
@@ -197,8 +232,9 @@ def replace_document(
     content: bytes,
 ) -> uuid.UUID:
     """Deposit a new version; the old one becomes deprecated and points forward through `replaces_id`."""
-    old = _authored_current(ctx, actor, Action.DOCUMENT_REPLACE, patient_id, document_id)
+    old = _current(_load_document(ctx, actor, Action.DOCUMENT_REPLACE, patient_id, document_id)[0])
     new = _store(ctx, actor, patient_id, meta, content, replaces=old.id)
+    new.hidden_from_representatives = old.hidden_from_representatives
     old.status = DocumentStatus.DEPRECATED.value
     ctx.session.flush()
     return new.id
@@ -206,5 +242,43 @@ def replace_document(
 
 def withdraw_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> None:
     """The author withdraws a document: it is kept, with status withdrawn, never deleted."""
-    document = _authored_current(ctx, actor, Action.DOCUMENT_WITHDRAW, patient_id, document_id)
+    document = _current(_load_document(ctx, actor, Action.DOCUMENT_WITHDRAW, patient_id, document_id)[0])
     document.status = DocumentStatus.WITHDRAWN.value
+
+
+def set_masked(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID, masked: bool) -> None:
+    """The patient hides a document from professionals (its author and the regular doctor still see it)."""
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_MASK, patient_id, document_id)
+    document.masked = masked
+    if masked:
+        document.hidden_from_patient_until = None  # only an expired delay can remain here: it is over
+
+
+def set_author_flags(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    hidden_from_patient_until: datetime | None,
+    hidden_from_representatives: bool,
+) -> None:
+    """The author hides a document from the patient until a date (at most a year) or from representatives."""
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_FLAG, patient_id, document_id)
+    now = clock.now()
+    if hidden_from_patient_until is not None:
+        if (
+            hidden_from_patient_until.tzinfo is None
+            or not now < hidden_from_patient_until <= now + MAX_HIDDEN_FROM_PATIENT
+        ):
+            raise Invalid(
+                "A document is hidden from its patient until a date with a time zone, within the coming year.",
+                code="invalid-delay",
+            )
+        if document.masked:
+            raise Invalid(
+                "The patient has masked this document: it cannot also be hidden from the patient.",
+                code="masked-and-hidden",
+            )
+    document.hidden_from_patient_until = hidden_from_patient_until
+    document.hidden_from_representatives = hidden_from_representatives

@@ -9,6 +9,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -99,11 +100,17 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(12))
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     content_id: Mapped[uuid.UUID] = mapped_column()
+    # Visibility flags (SPEC §4.5): masked by the patient; hidden from the patient until a date, by the author;
+    # hidden from legal representatives, by the author.
+    masked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    hidden_from_patient_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_from_representatives: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     __table_args__ = (
         CheckConstraint(_in("status", ["current", "deprecated", "withdrawn"]), name="status"),
         CheckConstraint(_in("author_kind", ["patient", "professional"]), name="author_kind"),
         CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("NOT (masked AND hidden_from_patient_until IS NOT NULL)", name="masked_or_hidden"),
         Index("ix_documents_patient_act_date", "patient_id", text("act_date DESC"), text("deposited_at DESC")),
         # At most one newer version per document: a replacement chain never forks.
         Index(

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from carnet.access import gate
 from carnet.access.actor import Actor, ActorKind
-from carnet.access.policy import Action
+from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.kit import clock
-from carnet.kit.errors import Forbidden, Invalid, NotFound
+from carnet.kit.errors import Invalid, NotFound
 from carnet.kit.validation import validate_with
 from carnet.records import repository
 from carnet.records.codes import PATIENT_CLASS, parse_class
@@ -20,7 +21,7 @@ from carnet.records.profile_kinds import PROFILE_KINDS, PROFILE_PAYLOAD
 from carnet.records.schemas import ProfileEntryView
 from carnet.records.service import load_record
 
-NO_SUCH_ENTRY = "No such entry in this medical profile."
+NO_SUCH_ENTRY = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
 
 
 def _aad(entry_id: uuid.UUID) -> str:
@@ -68,6 +69,15 @@ def add_profile_entry(
     return entry_id
 
 
+def entry_facts(actor: Actor, row: ProfileEntry) -> ItemFacts:
+    """A profile entry follows the access rules of the class of its source (SPEC §4.6)."""
+    return ItemFacts(
+        class_code=row.source_class,
+        advance_directive=row.kind == "advance_directive",
+        authored_by_actor=actor.kind.value == row.author_kind and actor.ref == row.author_ref,
+    )
+
+
 def list_profile(
     ctx: Context,
     actor: Actor,
@@ -76,10 +86,12 @@ def list_profile(
     kind: str | None = None,
     include_retired: bool = False,
 ) -> list[ProfileEntryView]:
-    load_record(ctx, actor, Action.PROFILE_READ, patient_id)
+    """The entries this actor may see (a profile has tens of entries: they are filtered one by one)."""
     if kind is not None and kind not in PROFILE_KINDS:
         raise Invalid(f"Unknown profile entry kind '{kind}'; kinds: {', '.join(PROFILE_KINDS)}.", code="invalid-kind")
+    _, access = load_record(ctx, actor, Action.PROFILE_READ, patient_id)
     rows = repository.list_profile_entries(ctx.session, patient_id, kind=kind, include_retired=include_retired)
+    rows = [row for row in rows if gate.visible(ctx, access, Action.PROFILE_READ, entry_facts(actor, row))]
     if not rows:
         return []
     key = data_key(ctx, patient_id)
@@ -100,10 +112,9 @@ def list_profile(
 
 def retire_profile_entry(ctx: Context, actor: Actor, patient_id: uuid.UUID, entry_id: uuid.UUID) -> None:
     """Its author marks an entry as no longer true; it is kept, never deleted."""
-    load_record(ctx, actor, Action.PROFILE_RETIRE, patient_id)
+    _, access = load_record(ctx, actor, Action.PROFILE_RETIRE, patient_id)
     row = repository.get_profile_entry(ctx.session, patient_id, entry_id)
     if row is None:
         raise NotFound(NO_SUCH_ENTRY)
-    if row.author_kind != actor.kind.value or row.author_ref != actor.ref:
-        raise Forbidden("Only the author of an entry can retire it.", code="not-author")
+    gate.authorize_item(ctx, access, Action.PROFILE_RETIRE, entry_facts(actor, row))
     row.status = "retired"

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
+from carnet.access.policy import ListFilter
 from carnet.records.models import Document, MasterKeyInUse, ProfileEntry, Record, RecordKey
 from carnet.records.schemas import DocumentQuery
 
@@ -65,9 +67,34 @@ def get_document(session: Session, patient_id: uuid.UUID, document_id: uuid.UUID
     return session.scalars(statement).one_or_none()
 
 
-def list_documents(session: Session, patient_id: uuid.UUID, query: DocumentQuery) -> list[Document]:
-    """One page plus one row, so the caller knows whether another page follows without counting."""
-    statement = select(Document).where(Document.patient_id == patient_id)
+def _visible(visibility: ListFilter, now: datetime) -> ColumnElement[bool]:
+    """The access rules' list filter as SQL (the rules themselves live in access.policy)."""
+    restricted: list[ColumnElement[bool]] = []
+    if visibility.classes is not None:
+        restricted.append(Document.class_code.in_(sorted(visibility.classes)))
+    if not visibility.include_masked:
+        restricted.append(Document.masked.is_(False))
+    if not visibility.include_advance_directives:
+        restricted.append(Document.type_code != ADVANCE_DIRECTIVES_TYPE)
+    condition = and_(true(), *restricted)
+    if visibility.author_ref is not None:
+        own = and_(Document.author_kind == "professional", Document.author_ref == visibility.author_ref)
+        condition = or_(own, condition)
+    if not visibility.include_hidden_from_patient:
+        condition = and_(
+            condition,
+            or_(Document.hidden_from_patient_until.is_(None), Document.hidden_from_patient_until <= now),
+        )
+    if not visibility.include_hidden_from_representatives:
+        condition = and_(condition, Document.hidden_from_representatives.is_(False))
+    return condition
+
+
+def list_documents(
+    session: Session, patient_id: uuid.UUID, query: DocumentQuery, visibility: ListFilter, now: datetime
+) -> list[Document]:
+    """One page plus one row of what the actor may see, so the caller knows whether another page follows."""
+    statement = select(Document).where(Document.patient_id == patient_id, _visible(visibility, now))
     if query.status != "any":
         statement = statement.where(Document.status == query.status)
     if query.class_code:

@@ -118,6 +118,10 @@ class DocumentView:
     sha256: str
     status: str
     replaces_id: uuid.UUID | None
+    masked: bool = False
+    # Set while the author keeps the document from its patient: readers are warned the patient does not know.
+    hidden_from_patient_until: datetime | None = None
+    hidden_from_representatives: bool = False
 
     @property
     def patient_provided(self) -> bool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from carnet.access.actor import Actor
-from carnet.access.gate import NO_SUCH_RECORD, authorize
+from carnet.access.gate import NO_SUCH_RECORD, Access, authorize
 from carnet.access.policy import Action, RecordState
 from carnet.context import Context
 from carnet.kit import clock
@@ -29,13 +29,14 @@ def _aad(patient_id: uuid.UUID) -> str:
     return f"records.identity:{patient_id}"
 
 
-def load_record(ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, *, lock: bool = False) -> Record:
+def load_record(
+    ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Record, Access]:
     """The record, once the gate has allowed `action` on it; "no such record" otherwise."""
     record = repository.get_record(ctx.session, patient_id, for_update=lock)
     if record is None:
         raise NotFound(NO_SUCH_RECORD)
-    authorize(actor, action, patient_id=patient_id, state=RecordState(record.state))
-    return record
+    return record, authorize(ctx, actor, action, patient_id=patient_id, state=RecordState(record.state))
 
 
 def open_record(
@@ -46,7 +47,7 @@ def open_record(
     opener = parse_opener(channel.value, opened_by)
     place = departement_of_postcode(identity.postcode)
     patient_id = uuid.uuid4()
-    authorize(actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
+    authorize(ctx, actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
     if repository.living_record_for_ins(ctx.session, canonical) is not None:
         raise Conflict("A record is already open for this INS.", code="duplicate-record")
     key = new_data_key()
@@ -74,12 +75,18 @@ def open_record(
     return patient_id
 
 
+def record_identity(ctx: Context, patient_id: uuid.UUID) -> PatientIdentity:
+    """The patient's identity, decrypted for a use case that has already passed the gate."""
+    record = repository.get_record(ctx.session, patient_id)
+    if record is None or record.identity_ct is None:
+        raise NotFound(NO_SUCH_RECORD)
+    text = data_key(ctx, patient_id).decrypt_text(record.identity_ct, aad=_aad(patient_id))
+    return PatientIdentity.model_validate_json(text)
+
+
 def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordSummary:
-    record = load_record(ctx, actor, Action.RECORD_READ, patient_id)
-    identity = None
-    if record.identity_ct is not None:
-        text = data_key(ctx, patient_id).decrypt_text(record.identity_ct, aad=_aad(patient_id))
-        identity = PatientIdentity.model_validate_json(text)
+    record, _ = load_record(ctx, actor, Action.RECORD_READ, patient_id)
+    identity = record_identity(ctx, patient_id) if record.identity_ct is not None else None
     return RecordSummary(
         patient_id=record.patient_id,
         ins=record.ins,
@@ -96,14 +103,14 @@ def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordS
 
 
 def close_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
-    record = load_record(ctx, actor, Action.RECORD_CLOSE, patient_id, lock=True)
+    record, _ = load_record(ctx, actor, Action.RECORD_CLOSE, patient_id, lock=True)
     record.state = RecordState.CLOSED.value
     record.closed_at = clock.now()
 
 
 def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     """Reopen a closed record; this also withdraws a pending request to destroy it."""
-    record = load_record(ctx, actor, Action.RECORD_REOPEN, patient_id, lock=True)
+    record, _ = load_record(ctx, actor, Action.RECORD_REOPEN, patient_id, lock=True)
     if repository.living_record_for_ins(ctx.session, record.ins) not in (None, record):
         raise Conflict("Another record is open for this INS.", code="duplicate-record")
     record.state = RecordState.OPEN.value
@@ -113,7 +120,7 @@ def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
 
 def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     """The patient asks for destruction: the record closes now and is destroyed by the next destruction run."""
-    record = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
+    record, _ = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
     now = clock.now()
     if record.state == RecordState.OPEN.value:
         record.state = RecordState.CLOSED.value
@@ -123,7 +130,7 @@ def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> No
 
 def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     """Crypto-shred a closed record whose patient asked for it or whose retention has run out."""
-    record = load_record(ctx, actor, Action.RECORD_DESTROY, patient_id, lock=True)
+    record, _ = load_record(ctx, actor, Action.RECORD_DESTROY, patient_id, lock=True)
     now = clock.now()
     retention_over = record.closed_at is not None and record.closed_at < now - RETENTION_AFTER_CLOSING
     if record.destruction_requested_at is None and not retention_over:

@@ -1,0 +1,140 @@
+"""All SQL of the access domain. A professional's standing toward a record is read in one query."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from carnet.access.matrix import Matrix
+from carnet.access.models import (
+    AccessSettings,
+    Authorisation,
+    Block,
+    EmergencyEpisode,
+    MatrixCell,
+    MatrixVersion,
+    Representative,
+)
+
+_MATRIX_LOCK = 0x6D617472  # an arbitrary constant naming the matrix's advisory lock
+
+
+@dataclass(frozen=True, slots=True)
+class ProfessionalFacts:
+    blocked: bool
+    authorisation: str | None
+    regular_doctor: bool
+    episode: str | None
+    emergency_opt_out: bool
+    regulation_opt_out: bool
+
+
+def professional_facts(session: Session, patient_id: uuid.UUID, rpps: str, now: datetime) -> ProfessionalFacts:
+    blocked = exists().where(
+        Block.patient_id == patient_id, Block.professional_rpps == rpps, Block.unblocked_at.is_(None)
+    )
+    scope = (
+        select(Authorisation.scope)
+        .where(
+            Authorisation.patient_id == patient_id,
+            Authorisation.professional_rpps == rpps,
+            Authorisation.revoked_at.is_(None),
+            Authorisation.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    episode = (
+        select(EmergencyEpisode.mode)
+        .where(
+            EmergencyEpisode.patient_id == patient_id,
+            EmergencyEpisode.professional_rpps == rpps,
+            EmergencyEpisode.started_at <= now,
+            EmergencyEpisode.ends_at > now,
+        )
+        .order_by(EmergencyEpisode.ends_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+    def setting(column: Any) -> Any:
+        return select(column).where(AccessSettings.patient_id == patient_id).scalar_subquery()
+
+    row = session.execute(
+        select(
+            blocked.label("blocked"),
+            scope.label("scope"),
+            episode.label("episode"),
+            setting(AccessSettings.regular_doctor_rpps).label("regular_doctor_rpps"),
+            setting(AccessSettings.emergency_opt_out).label("emergency_opt_out"),
+            setting(AccessSettings.regulation_opt_out).label("regulation_opt_out"),
+        )
+    ).one()
+    return ProfessionalFacts(
+        blocked=bool(row.blocked),
+        authorisation=row.scope,
+        regular_doctor=row.regular_doctor_rpps == rpps,
+        episode=row.episode,
+        emergency_opt_out=bool(row.emergency_opt_out),
+        regulation_opt_out=bool(row.regulation_opt_out),
+    )
+
+
+def is_representative(session: Session, patient_id: uuid.UUID, representative_id: uuid.UUID, today: date) -> bool:
+    statement = select(Representative.patient_id).where(
+        Representative.patient_id == patient_id,
+        Representative.representative_id == representative_id,
+        Representative.until > today,
+    )
+    return session.scalars(statement).first() is not None
+
+
+def get_settings(session: Session, patient_id: uuid.UUID, *, for_update: bool = False) -> AccessSettings | None:
+    statement = select(AccessSettings).where(AccessSettings.patient_id == patient_id)
+    return session.scalars(statement.with_for_update() if for_update else statement).one_or_none()
+
+
+def living_authorisation(session: Session, patient_id: uuid.UUID, rpps: str) -> Authorisation | None:
+    statement = select(Authorisation).where(
+        Authorisation.patient_id == patient_id,
+        Authorisation.professional_rpps == rpps,
+        Authorisation.revoked_at.is_(None),
+    )
+    return session.scalars(statement.with_for_update()).one_or_none()
+
+
+def authorisations(session: Session, patient_id: uuid.UUID) -> list[Authorisation]:
+    statement = select(Authorisation).where(Authorisation.patient_id == patient_id, Authorisation.revoked_at.is_(None))
+    return list(session.scalars(statement.order_by(Authorisation.granted_at)))
+
+
+def living_block(session: Session, patient_id: uuid.UUID, rpps: str) -> Block | None:
+    statement = select(Block).where(
+        Block.patient_id == patient_id, Block.professional_rpps == rpps, Block.unblocked_at.is_(None)
+    )
+    return session.scalars(statement).one_or_none()
+
+
+def blocks(session: Session, patient_id: uuid.UUID) -> list[Block]:
+    statement = select(Block).where(Block.patient_id == patient_id, Block.unblocked_at.is_(None))
+    return list(session.scalars(statement.order_by(Block.blocked_at)))
+
+
+def current_matrix(session: Session, *, lock: bool = False) -> Matrix:
+    if lock:  # one change at a time: two operators never both make "version n + 1"
+        session.execute(select(func.pg_advisory_xact_lock(_MATRIX_LOCK)))
+    version = session.scalar(select(func.max(MatrixVersion.version)))
+    if version is None:
+        return Matrix(version=0, cells=frozenset())
+    rows = session.execute(select(MatrixCell.profession, MatrixCell.class_code).where(MatrixCell.version == version))
+    return Matrix(version=version, cells=frozenset((p, c) for p, c in rows))
+
+
+def add_matrix_version(session: Session, matrix: Matrix, *, changed_by: str, reason: str, now: datetime) -> None:
+    session.add(MatrixVersion(version=matrix.version, created_at=now, changed_by=changed_by, reason=reason))
+    session.flush()
+    session.add_all(MatrixCell(version=matrix.version, profession=p, class_code=c) for p, c in sorted(matrix.cells))

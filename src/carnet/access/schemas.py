@@ -1,0 +1,34 @@
+"""Outputs of the access services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorisationView:
+    professional_rpps: str
+    scope: str
+    granted_via: str
+    granted_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    patient_id: uuid.UUID
+    regular_doctor_rpps: str | None
+    emergency_opt_out: bool
+    regulation_opt_out: bool
+    authorisations: list[AuthorisationView]
+    blocked: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeView:
+    id: uuid.UUID
+    mode: str
+    started_at: datetime
+    ends_at: datetime

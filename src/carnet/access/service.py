@@ -1,0 +1,208 @@
+"""The patient's access settings, emergency declarations and legal representatives.
+
+Each use case passes the gate first; the rules it applies are those of `access.policy`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from carnet.access import repository
+from carnet.access.actor import Actor, Mode
+from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix
+from carnet.access.models import AccessSettings, Authorisation, Block, EmergencyEpisode, Representative
+from carnet.access.policy import Action
+from carnet.access.schemas import AuthorisationView, EpisodeView, SettingsView
+from carnet.context import Context
+from carnet.kit import clock
+from carnet.kit.errors import Invalid
+from carnet.kit.identifiers import parse_rpps
+from carnet.kit.professions import parse_profession
+from carnet.records.keys import data_key
+from carnet.records.service import load_record, record_identity
+
+AUTHORISATION_LIFETIME = timedelta(days=365)
+MAX_EPISODE = timedelta(hours=24)
+MIN_JUSTIFICATION = 15
+
+
+def _settings_row(ctx: Context, patient_id: uuid.UUID) -> AccessSettings:
+    row = repository.get_settings(ctx.session, patient_id, for_update=True)
+    if row is None:
+        row = AccessSettings(
+            patient_id=patient_id,
+            regular_doctor_rpps=None,
+            emergency_opt_out=False,
+            regulation_opt_out=False,
+            updated_at=clock.now(),
+        )
+        ctx.session.add(row)
+    row.updated_at = clock.now()
+    return row
+
+
+def grant_authorisation(ctx: Context, patient_id: uuid.UUID, rpps: str, *, scope: str, via: str) -> AuthorisationView:
+    """Grant or renew (12 months from now) a professional's authorisation. The caller has passed the gate."""
+    if scope not in ("read_write", "deposit"):
+        raise Invalid("An authorisation lets a professional read and deposit, or deposit only.", code="invalid-scope")
+    now = clock.now()
+    row = repository.living_authorisation(ctx.session, patient_id, rpps)
+    if row is None:
+        row = Authorisation(patient_id=patient_id, professional_rpps=rpps, granted_at=now, revoked_at=None)
+        ctx.session.add(row)
+    row.scope, row.granted_via, row.expires_at = scope, via, now + AUTHORISATION_LIFETIME
+    ctx.session.flush()
+    return AuthorisationView(rpps, row.scope, row.granted_via, row.granted_at, row.expires_at)
+
+
+def authorise(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str, *, scope: str = "read_write"
+) -> AuthorisationView:
+    """The patient authorises a professional, or renews the authorisation, for 12 months."""
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    return grant_authorisation(ctx, patient_id, parse_rpps(rpps), scope=scope, via="patient")
+
+
+def revoke(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
+    """Effective on the professional's very next request: standing is read from the database each time."""
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    row = repository.living_authorisation(ctx.session, patient_id, parse_rpps(rpps))
+    if row is not None:
+        row.revoked_at = clock.now()
+
+
+def block(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
+    """Refuse a professional in every mode, emergencies included; their authorisation ends too."""
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    rpps = parse_rpps(rpps)
+    if repository.living_block(ctx.session, patient_id, rpps) is None:
+        ctx.session.add(Block(patient_id=patient_id, professional_rpps=rpps, blocked_at=clock.now(), unblocked_at=None))
+    authorisation = repository.living_authorisation(ctx.session, patient_id, rpps)
+    if authorisation is not None:
+        authorisation.revoked_at = clock.now()
+    ctx.session.flush()
+
+
+def unblock(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    row = repository.living_block(ctx.session, patient_id, parse_rpps(rpps))
+    if row is not None:
+        row.unblocked_at = clock.now()
+
+
+def set_regular_doctor(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str | None) -> None:
+    """Designate the regular doctor ("médecin traitant"), who is authorised implicitly; None removes them."""
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    _settings_row(ctx, patient_id).regular_doctor_rpps = parse_rpps(rpps) if rpps is not None else None
+
+
+def set_opt_outs(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    emergency: bool | None = None,
+    regulation: bool | None = None,
+) -> None:
+    """Opt out of (or back into) emergency override and centre 15 regulation, each on its own."""
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    row = _settings_row(ctx, patient_id)
+    if emergency is not None:
+        row.emergency_opt_out = emergency
+    if regulation is not None:
+        row.regulation_opt_out = regulation
+
+
+def read_settings(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> SettingsView:
+    load_record(ctx, actor, Action.SETTINGS_READ, patient_id)
+    row = repository.get_settings(ctx.session, patient_id)
+    now = clock.now()
+    return SettingsView(
+        patient_id=patient_id,
+        regular_doctor_rpps=row.regular_doctor_rpps if row else None,
+        emergency_opt_out=row.emergency_opt_out if row else False,
+        regulation_opt_out=row.regulation_opt_out if row else False,
+        authorisations=[
+            AuthorisationView(a.professional_rpps, a.scope, a.granted_via, a.granted_at, a.expires_at)
+            for a in repository.authorisations(ctx.session, patient_id)
+            if a.expires_at > now
+        ],
+        blocked=[b.professional_rpps for b in repository.blocks(ctx.session, patient_id)],
+    )
+
+
+def declare_emergency(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str, *, duration: timedelta = MAX_EPISODE
+) -> EpisodeView:
+    """Open an emergency (or regulation) episode for this professional and patient, for one care episode."""
+    text = justification.strip()
+    if len(text) < MIN_JUSTIFICATION:
+        raise Invalid(
+            f"An emergency access needs a written justification of at least {MIN_JUSTIFICATION} characters.",
+            code="justification-required",
+        )
+    if not timedelta(0) < duration <= MAX_EPISODE:
+        raise Invalid("An emergency access lasts one care episode: at most 24 hours.", code="invalid-duration")
+    load_record(ctx, actor, Action.EMERGENCY_DECLARE, patient_id)
+    now = clock.now()
+    episode_id = uuid.uuid4()
+    mode = Mode.REGULATION if actor.mode is Mode.REGULATION else Mode.EMERGENCY
+    ctx.session.add(
+        EmergencyEpisode(
+            id=episode_id,
+            patient_id=patient_id,
+            professional_rpps=actor.ref,
+            mode=mode.value,
+            justification_ct=data_key(ctx, patient_id).encrypt_text(text, aad=f"emergency_episodes:{episode_id}"),
+            started_at=now,
+            ends_at=now + duration,
+        )
+    )
+    ctx.session.flush()
+    return EpisodeView(episode_id, mode.value, now, now + duration)
+
+
+def link_representative(ctx: Context, actor: Actor, minor_id: uuid.UUID, representative_id: uuid.UUID) -> date:
+    """Make a patient the legal representative of a minor, until the minor's 18th birthday; return that date."""
+    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, minor_id)
+    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, representative_id)
+    birth = record_identity(ctx, minor_id).birth_date
+    majority = _eighteenth_birthday(birth)
+    if majority <= clock.today():
+        raise Invalid("This patient is of age: nobody represents them.", code="not-a-minor")
+    if minor_id == representative_id:
+        raise Invalid("A patient cannot represent themselves.", code="invalid-representative")
+    ctx.session.merge(
+        Representative(patient_id=minor_id, representative_id=representative_id, since=clock.now(), until=majority)
+    )
+    ctx.session.flush()
+    return majority
+
+
+def _eighteenth_birthday(birth: date) -> date:
+    try:
+        return birth.replace(year=birth.year + 18)
+    except ValueError:  # born on 29 February
+        return date(birth.year + 18, 3, 1)
+
+
+def change_matrix(ctx: Context, *, operator: str, profession: str, class_code: str, allow: bool, reason: str) -> Matrix:
+    """An operator allows or refuses one profession x class cell; the change is a new version saying who and why."""
+    from carnet.records.codes import DOCUMENT_CLASSES
+
+    profession = parse_profession(profession)
+    if class_code not in DOCUMENT_CLASSES and class_code != ADVANCE_DIRECTIVES:
+        raise Invalid(f"Unknown class '{class_code}'; classes: {', '.join(DOCUMENT_CLASSES)}, {ADVANCE_DIRECTIVES}.")
+    operator, reason = operator.strip(), reason.strip()
+    if not operator or len(reason) < 10:
+        raise Invalid("A matrix change names its operator and gives a reason (10 characters at least).")
+    current = repository.current_matrix(ctx.session, lock=True)
+    cell = (profession, class_code)
+    cells = current.cells | {cell} if allow else current.cells - {cell}
+    if cells == current.cells:
+        raise Invalid(f"Version {current.version} already {'allows' if allow else 'refuses'} that.", code="no-change")
+    changed = Matrix(version=current.version + 1, cells=frozenset(cells))
+    repository.add_matrix_version(ctx.session, changed, changed_by=operator, reason=reason, now=clock.now())
+    ctx.matrix = changed
+    return changed

@@ -1,0 +1,1 @@
+"""Who is asking, proven: patients, professionals, their cards."""

@@ -1,0 +1,48 @@
+"""No code outside access/ decides access: the rules are imported by the gate alone, and every service that
+touches patient data goes through `load_record` (which asks the gate) or the gate itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import carnet
+
+SOURCE = Path(carnet.__file__).parent
+RULES = {"decide", "list_filter", "_professional", "_patient"}
+
+
+def imported_names(path: Path) -> set[tuple[str, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        (node.module or "", alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_only_the_gate_applies_the_rules() -> None:
+    users = {
+        path.relative_to(SOURCE).as_posix()
+        for path in SOURCE.rglob("*.py")
+        for module, name in imported_names(path)
+        if module == "carnet.access.policy" and name in RULES
+    }
+    assert users == {"access/gate.py"}
+
+
+def test_every_service_touching_patient_data_asks_the_gate() -> None:
+    services = [
+        "records/service.py",
+        "records/documents.py",
+        "records/profile.py",
+        "access/service.py",
+        "identity/cards.py",
+    ]
+    for name in services:
+        names = imported_names(SOURCE / name)
+        assert ("carnet.access.gate", "authorize") in names or ("carnet.records.service", "load_record") in names, name
+    adapters = [p for p in SOURCE.rglob("*.py") if p.parent.name in ("fhir", "portal")] + [SOURCE / "cli.py"]
+    for path in adapters:
+        assert not any(module == "carnet.access.policy" for module, _ in imported_names(path)), path
