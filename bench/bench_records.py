@@ -17,13 +17,15 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 from pydantic import SecretStr
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from carnet.access.actor import Actor
+from carnet.access.service import grant_authorisation
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
@@ -40,6 +42,35 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def measure_lists(
+    runtime: Runtime,
+    engine: Engine,
+    sample: list[uuid.UUID],
+    actor_for: Callable[[uuid.UUID], Actor],
+    query: DocumentQuery,
+) -> tuple[list[float], float]:
+    """Latency of each list call, and SQL statements per call (BEGIN and COMMIT are not statements)."""
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    latencies = []
+    try:
+        for patient_id in sample:
+            began = time.perf_counter()
+            with runtime.unit_of_work() as ctx:
+                page = list_documents(ctx, actor_for(patient_id), patient_id, query)
+            latencies.append(time.perf_counter() - began)
+            if not page.items:
+                raise SystemExit(f"patient {patient_id} shows no documents: the seeding is incomplete")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return latencies, statements / len(sample)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=10_000)
@@ -47,12 +78,17 @@ def main() -> None:
     parser.add_argument("--deposits", type=int, default=2_000)
     parser.add_argument("--lists", type=int, default=2_000)
     parser.add_argument("--pgdata", type=Path, default=Path(tempfile.gettempdir()) / "carnet-bench" / "pgdata")
+    parser.add_argument("--reuse", action="store_true", help="keep a database seeded by an earlier run")
     args = parser.parse_args()
 
-    key_text = generate_master_key_text()
+    key_file = args.pgdata.parent / "bench-master.key"
+    if not (args.reuse and key_file.exists()):
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(generate_master_key_text())
+    key_text = key_file.read_text().strip()
     settings = Settings(master_key=SecretStr(key_text))
     maintenance = start_embedded_server(args.pgdata)
-    url = ensure_database(maintenance, f"bench_{args.patients}", recreate=True)
+    url = ensure_database(maintenance, f"bench_{args.patients}", recreate=not args.reuse)
     migrate(url)
     engine = make_engine(url)
     runtime = Runtime(settings, engine, make_sessionmaker(engine), parse_master_keys(key_text, source="bench"))
@@ -101,29 +137,22 @@ def main() -> None:
         f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms"
     )
 
-    statements = 0
-
-    def count(*_args: object) -> None:
-        nonlocal statements
-        statements += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    latencies = []
     query = DocumentQuery()
-    for _ in range(args.lists):
-        patient_id = rng.choice(patients)
-        began = time.perf_counter()
-        with runtime.unit_of_work() as ctx:
-            page = list_documents(ctx, Actor.patient(patient_id), patient_id, query)
-        latencies.append(time.perf_counter() - began)
-        if not page.items:
-            raise SystemExit(f"patient {patient_id} has no documents: the seeding is incomplete")
-    event.remove(engine, "before_cursor_execute", count)
-    print(
-        f"list one patient's documents (first page of {query.limit}): "
-        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
-        f"mean {statistics.mean(latencies) * 1000:.2f} ms, {statements / args.lists:.1f} SQL statements per call"
-    )
+    sample = [rng.choice(patients) for _ in range(args.lists)]
+    doctor = Actor.professional("10000000018", "10")
+    with runtime.unit_of_work() as ctx:
+        for patient_id in set(sample):
+            grant_authorisation(ctx, patient_id, doctor.ref, scope="read_write", via="patient")
+    for label, actor_for in (
+        ("the patient", Actor.patient),
+        ("an authorised doctor", lambda _patient_id: doctor),
+    ):
+        latencies, statements = measure_lists(runtime, engine, sample, actor_for, query)
+        print(
+            f"list one patient's documents as {label} (first page of {query.limit}): "
+            f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
+            f"mean {statistics.mean(latencies) * 1000:.2f} ms, {statements:.1f} SQL statements per call"
+        )
     engine.dispose()
 
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from carnet.access.models import MatrixVersion
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine
 from carnet.kit.embedded import database_url_for, ensure_database
@@ -162,3 +163,29 @@ def test_serve_answers_over_http(fresh_database: Callable[[], str], base_env: di
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_operators_change_the_matrix_and_it_keeps_who_and_why(
+    fresh_database: Callable[[], str], base_env: dict[str, str]
+) -> None:
+    url = fresh_database()
+    env = {**base_env, "CARNET_DATABASE_URL": url, "CARNET_MASTER_KEY": generate_master_key_text()}
+    shown = run(env, "matrix", "show")
+    assert "Access matrix version 1" in shown.stdout
+    assert any(line.split()[:1] == ["21"] and line.endswith("10 11 42 43 44 45") for line in shown.stdout.splitlines())
+    reason = "Contrast agent checks at the counter"
+    changed = run(env, "matrix", "allow", "--profession", "21", "--class", "31", "--by", "ops-42", "--reason", reason)
+    assert changed.returncode == 0 and "version 2 is in force" in changed.stdout
+    assert "10 11 31 42 43 44 45" in run(env, "matrix", "show").stdout
+    unknown = run(env, "matrix", "deny", "--profession", "77", "--class", "31", "--by", "ops-42", "--reason", reason)
+    assert unknown.returncode == 1 and "Unknown profession code '77'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                select(MatrixVersion.changed_by, MatrixVersion.reason).where(MatrixVersion.version == 2)
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("ops-42", reason)

@@ -24,6 +24,7 @@ from carnet.access.policy import (
     Relation,
     Standing,
     decide,
+    decide_unscoped,
     list_filter,
 )
 from carnet.context import Context
@@ -55,23 +56,28 @@ class Access:
     facts: RecordFacts
     standing: Standing
     decision: Decision
+    # The matrix in force for this actor's profession (None for patients and jobs, whom it does not bind).
+    matrix: Matrix | None = None
 
 
 def matrix(ctx: Context) -> Matrix:
+    """The whole matrix in force, for operators."""
     if ctx.matrix is None:
         ctx.matrix = repository.current_matrix(ctx.session)
     return ctx.matrix
 
 
-def _standing(ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordState) -> tuple[RecordFacts, Standing]:
+def _standing(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordState
+) -> tuple[RecordFacts, Standing, Matrix | None]:
     if actor.kind is ActorKind.SYSTEM:
-        return RecordFacts(state), Standing(Relation.SYSTEM)
+        return RecordFacts(state), Standing(Relation.SYSTEM), None
     if actor.kind is ActorKind.PATIENT:
         if actor.is_patient_of(patient_id):
-            return RecordFacts(state), Standing(Relation.OWN_PATIENT)
+            return RecordFacts(state), Standing(Relation.OWN_PATIENT), None
         representative = repository.is_representative(ctx.session, patient_id, uuid.UUID(actor.ref), clock.today())
-        return RecordFacts(state), Standing(Relation.REPRESENTATIVE if representative else Relation.NONE)
-    facts = repository.professional_facts(ctx.session, patient_id, actor.ref, clock.now())
+        return RecordFacts(state), Standing(Relation.REPRESENTATIVE if representative else Relation.NONE), None
+    facts = repository.professional_facts(ctx.session, patient_id, actor.ref, actor.profession or "", clock.now())
     record = RecordFacts(state, facts.emergency_opt_out, facts.regulation_opt_out)
     standing = Standing(
         Relation.PROFESSIONAL,
@@ -80,28 +86,36 @@ def _standing(ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordSt
         regular_doctor=facts.regular_doctor,
         episode=Mode(facts.episode) if facts.episode else None,
     )
-    return record, standing
+    return record, standing, facts.matrix
 
 
 def authorize(ctx: Context, actor: Actor, action: Action, *, patient_id: uuid.UUID, state: RecordState) -> Access:
     """Allow a record-level action, or raise the error this actor may be shown."""
-    facts, standing = _standing(ctx, actor, patient_id, state)
+    facts, standing, profession_matrix = _standing(ctx, actor, patient_id, state)
     decision = decide(actor, action, facts, standing)
     if not decision.allowed:
         raise _refusal(decision, standing)
-    return Access(actor, patient_id, facts, standing, decision)
+    return Access(actor, patient_id, facts, standing, decision, profession_matrix)
+
+
+def authorize_unscoped(actor: Actor, action: Action) -> Decision:
+    """Allow an action that involves no record yet, or refuse it."""
+    decision = decide_unscoped(actor, action)
+    if not decision.allowed:
+        raise Forbidden(_MESSAGES[Reason.NO_RULE], code=decision.reason)
+    return decision
 
 
 def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts) -> Decision:
     """Allow an action on one item. An item the actor may not read answers like a missing one."""
     read = Action.PROFILE_READ if action in (Action.PROFILE_READ, Action.PROFILE_RETIRE) else Action.DOCUMENT_READ
     if not item.authored_by_actor:
-        seen = decide(access.actor, read, access.facts, access.standing, item, matrix(ctx))
+        seen = decide(access.actor, read, access.facts, access.standing, item, access.matrix)
         if not seen.allowed:
             raise NotFound(NO_SUCH_ITEM, code="not-found")
         if action is read:
             return seen
-    decision = decide(access.actor, action, access.facts, access.standing, item, matrix(ctx))
+    decision = decide(access.actor, action, access.facts, access.standing, item, access.matrix)
     if not decision.allowed:
         raise _refusal(decision, access.standing)
     return decision
@@ -109,11 +123,11 @@ def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts
 
 def visible(ctx: Context, access: Access, action: Action, item: ItemFacts) -> bool:
     """Whether a listed item may be shown: the list filter already applied in SQL, checked once more here."""
-    return decide(access.actor, action, access.facts, access.standing, item, matrix(ctx)).allowed
+    return decide(access.actor, action, access.facts, access.standing, item, access.matrix).allowed
 
 
-def filter_for(ctx: Context, access: Access) -> ListFilter:
-    return list_filter(access.actor, access.standing, matrix(ctx))
+def filter_for(access: Access) -> ListFilter:
+    return list_filter(access.actor, access.standing, access.matrix)
 
 
 def _refusal(decision: Decision, standing: Standing) -> CarnetError:

@@ -34,6 +34,7 @@ class Action(StrEnum):
     SETTINGS_CHANGE = "settings.change"  # authorise, revoke, block, regular doctor, opt-outs
     SETTINGS_READ = "settings.read"
     EMERGENCY_DECLARE = "emergency.declare"
+    CARD_CHALLENGE = "card.challenge"  # a professional's card reader asks for a nonce (no record involved)
     CARD_PRESENCE = "card.presence"  # the patient's carte Vitale, presented to a professional, authorises them
     CARD_REGISTER = "card.register"
     REPRESENTATIVE_LINK = "representative.link"
@@ -185,6 +186,13 @@ def decide(
     return _deny(Reason.NO_RULE)
 
 
+def decide_unscoped(actor: Actor, action: Action) -> Decision:
+    """Actions that touch no record yet: only a professional's card reader asks for a card challenge."""
+    if action is Action.CARD_CHALLENGE and actor.kind is ActorKind.PROFESSIONAL:
+        return Decision(True, Reason.CARD_PRESENCE)
+    return _deny(Reason.NO_RULE)
+
+
 def _patient(action: Action, record: RecordFacts, relation: Relation, item: ItemFacts | None) -> Decision:
     allowed = _PATIENT_ON_OPEN if record.state is RecordState.OPEN else _PATIENT_ON_CLOSED
     if action not in allowed:
@@ -299,12 +307,14 @@ class ListFilter:
     author_ref: str | None = None
 
 
-def list_filter(actor: Actor, standing: Standing, matrix: Matrix) -> ListFilter:
+def list_filter(actor: Actor, standing: Standing, matrix: Matrix | None) -> ListFilter:
     """The filter for a list the gate has already allowed (DOCUMENT_LIST or PROFILE_READ)."""
     if standing.relation is Relation.OWN_PATIENT:
         return ListFilter(include_hidden_from_patient=False)
     if standing.relation is Relation.REPRESENTATIVE:
         return ListFilter(include_hidden_from_patient=False, include_hidden_from_representatives=False)
+    if standing.relation is not Relation.PROFESSIONAL or matrix is None:
+        return ListFilter(classes=frozenset(), include_masked=False, include_advance_directives=False)
     profession = actor.profession or ""
     return ListFilter(
         classes=matrix.classes_for(profession),

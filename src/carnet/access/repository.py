@@ -32,9 +32,13 @@ class ProfessionalFacts:
     episode: str | None
     emergency_opt_out: bool
     regulation_opt_out: bool
+    matrix: Matrix  # the matrix in force, restricted to the professional's own profession
 
 
-def professional_facts(session: Session, patient_id: uuid.UUID, rpps: str, now: datetime) -> ProfessionalFacts:
+def professional_facts(
+    session: Session, patient_id: uuid.UUID, rpps: str, profession: str, now: datetime
+) -> ProfessionalFacts:
+    """Everything the rules need about one professional and one record, in one round trip."""
     blocked = exists().where(
         Block.patient_id == patient_id, Block.professional_rpps == rpps, Block.unblocked_at.is_(None)
     )
@@ -61,6 +65,13 @@ def professional_facts(session: Session, patient_id: uuid.UUID, rpps: str, now: 
         .scalar_subquery()
     )
 
+    version = select(func.max(MatrixVersion.version)).scalar_subquery()
+    classes = (
+        select(func.array_agg(MatrixCell.class_code))
+        .where(MatrixCell.version == version, MatrixCell.profession == profession)
+        .scalar_subquery()
+    )
+
     def setting(column: Any) -> Any:
         return select(column).where(AccessSettings.patient_id == patient_id).scalar_subquery()
 
@@ -72,6 +83,8 @@ def professional_facts(session: Session, patient_id: uuid.UUID, rpps: str, now: 
             setting(AccessSettings.regular_doctor_rpps).label("regular_doctor_rpps"),
             setting(AccessSettings.emergency_opt_out).label("emergency_opt_out"),
             setting(AccessSettings.regulation_opt_out).label("regulation_opt_out"),
+            version.label("matrix_version"),
+            classes.label("classes"),
         )
     ).one()
     return ProfessionalFacts(
@@ -81,6 +94,7 @@ def professional_facts(session: Session, patient_id: uuid.UUID, rpps: str, now: 
         episode=row.episode,
         emergency_opt_out=bool(row.emergency_opt_out),
         regulation_opt_out=bool(row.regulation_opt_out),
+        matrix=Matrix(version=row.matrix_version or 0, cells=frozenset((profession, c) for c in row.classes or ())),
     )
 
 

@@ -168,7 +168,7 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
     """
     _, access = load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id)
     now = clock.now()
-    rows = repository.list_documents(ctx.session, patient_id, query, gate.filter_for(ctx, access), now)
+    rows = repository.list_documents(ctx.session, patient_id, query, gate.filter_for(access), now)
     more = len(rows) > query.limit
     shown = [
         row
