@@ -108,10 +108,13 @@ def main() -> None:
     )
     seeding = time.perf_counter() - started
     documents = report.created * args.documents_per_patient
-    print(
-        f"seeded {report.created} records, {documents} documents in {seeding:.1f} s: "
-        f"{report.created / seeding:.0f} records/s, {documents / seeding:.0f} documents/s"
-    )
+    if report.created:
+        print(
+            f"seeded {report.created} records, {documents} documents in {seeding:.1f} s: "
+            f"{report.created / seeding:.0f} records/s, {documents / seeding:.0f} documents/s"
+        )
+    else:
+        print(f"reused the {report.skipped} records seeded by an earlier run (checked in {seeding:.1f} s)")
     mib = [value / 2**20 for value in rss]
     print(
         f"resident memory while seeding (MiB): first batch {mib[0]:.0f}, middle {mib[len(mib) // 2]:.0f}, "
