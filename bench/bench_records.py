@@ -29,7 +29,9 @@ from carnet.access.service import grant_authorisation
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
+from carnet.kit.errors import ConfigurationError
 from carnet.records.documents import deposit_document, list_documents
+from carnet.records.keys import verify_master_keys
 from carnet.records.models import Record
 from carnet.records.schemas import DocumentQuery
 from carnet.runtime import Runtime
@@ -92,6 +94,11 @@ def main() -> None:
     migrate(url)
     engine = make_engine(url)
     runtime = Runtime(settings, engine, make_sessionmaker(engine), parse_master_keys(key_text, source="bench"))
+    try:
+        with runtime.unit_of_work() as ctx:
+            verify_master_keys(ctx.session, runtime.keys)
+    except ConfigurationError as exc:
+        raise SystemExit(f"{exc.message} Run once without --reuse to seed with a kept key.") from None
     process = psutil.Process()
     rss: list[int] = []
 
