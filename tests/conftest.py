@@ -10,11 +10,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carnet.access import gate
+from carnet.audit import service as audit_service
 from carnet.context import Context
 from carnet.kit.crypto import StaticKeyProvider, generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, migrate
@@ -68,8 +71,45 @@ def keys(master_key_text: str) -> StaticKeyProvider:
 
 
 @pytest.fixture
-def ctx(session: Session, keys: StaticKeyProvider) -> Context:
-    return Context(session=session, keys=keys, max_document_bytes=MAX_TEST_DOCUMENT_BYTES)
+def ctx(session: Session, keys: StaticKeyProvider) -> Iterator[Context]:
+    """A unit of work inside the test's transaction; its audit events are written when the test ends."""
+    context = Context(session=session, keys=keys, max_document_bytes=MAX_TEST_DOCUMENT_BYTES)
+    yield context
+    if session.in_transaction() and session.get_transaction() is not None:
+        audit_service.write_events(session, context.audit)
+
+
+@pytest.fixture(autouse=True)
+def every_decision_is_audited(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Across the whole suite: each decision the gate makes leaves exactly one audit event, written."""
+    counts = {"decisions": 0, "written": 0}
+
+    def counting(name: str) -> None:
+        original = getattr(gate, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = original(*args, **kwargs)
+            except Exception:
+                counts["decisions"] += 1
+                raise
+            if not (name == "authorize" and kwargs.get("item_follows")):
+                counts["decisions"] += 1
+            return result
+
+        monkeypatch.setattr(gate, name, wrapper)
+
+    for name in ("authorize", "authorize_item", "authorize_unscoped", "record_missing", "record_unknown_record"):
+        counting(name)
+    original_write = audit_service.write_events
+
+    def write(session: Session, events: Any) -> int:
+        counts["written"] += len(events)
+        return original_write(session, events)
+
+    monkeypatch.setattr(audit_service, "write_events", write)
+    yield
+    assert counts["written"] == counts["decisions"], counts
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def _runtime(settings: Settings, *, apply: bool = False) -> Runtime:
 def migrate() -> None:
     """Apply the database migrations."""
     settings = load_settings()
-    apply_migrations(resolve_database_url(settings))
+    apply_migrations(resolve_database_url(settings), app_role=settings.database_role)
     out.print("Database schema is up to date.")
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEV
     database_url: SecretStr | None = None
+    database_role: str = Field(default="carnet_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     data_dir: Path = Field(default_factory=default_data_dir)
     master_key: SecretStr | None = None
     master_key_file: Path | None = None

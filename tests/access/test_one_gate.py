@@ -42,7 +42,7 @@ def test_every_service_touching_patient_data_asks_the_gate() -> None:
     ]
     for name in services:
         names = imported_names(SOURCE / name)
-        asks = {("carnet.access.gate", "authorize"), ("carnet.records.service", "load_record")}
+        asks = {("carnet.access", "gate"), ("carnet.records.service", "load_record")}
         assert asks & names, name
     adapters = [p for p in SOURCE.rglob("*.py") if p.parent.name in ("fhir", "portal")] + [SOURCE / "cli.py"]
     for path in adapters:

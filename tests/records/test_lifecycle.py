@@ -13,7 +13,7 @@ from carnet.access.actor import Actor
 from carnet.context import Context
 from carnet.kit import clock
 from carnet.kit.crypto import StaticKeyProvider
-from carnet.kit.db import make_engine, make_sessionmaker, transaction
+from carnet.kit.db import make_engine, make_sessionmaker
 from carnet.kit.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from carnet.kit.validation import validate_model
 from carnet.records import repository
@@ -30,6 +30,7 @@ from carnet.records.service import (
     reopen_record,
     request_destruction,
 )
+from carnet.runtime import unit_of_work
 from tests.factories import IDENTITY, PDF, SYSTEM, document_meta, finess, new_ins, open_test_record, rpps
 
 
@@ -213,8 +214,8 @@ def test_two_simultaneous_openings_of_one_patient_make_one_record(
     def second_opening() -> None:
         first_flushed.wait(10)
         try:
-            with transaction(sessions) as session:
-                open_test_record(Context(session=session, keys=keys, max_document_bytes=1024), ins=ins)
+            with unit_of_work(sessions, keys, max_document_bytes=1024) as ctx:
+                open_test_record(ctx, ins=ins)
             outcome.append("opened")
         except Conflict:
             outcome.append("conflict")
@@ -222,8 +223,8 @@ def test_two_simultaneous_openings_of_one_patient_make_one_record(
     worker = threading.Thread(target=second_opening)
     worker.start()
     try:
-        with transaction(sessions) as session:
-            open_test_record(Context(session=session, keys=keys, max_document_bytes=1024), ins=ins)
+        with unit_of_work(sessions, keys, max_document_bytes=1024) as ctx:
+            open_test_record(ctx, ins=ins)
             first_flushed.set()
             time.sleep(0.5)  # the second opening now waits on the unique index for this transaction
         worker.join(20)

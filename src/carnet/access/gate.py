@@ -24,9 +24,12 @@ from carnet.access.policy import (
     Relation,
     Standing,
     decide,
+    decide_item,
     decide_unscoped,
     list_filter,
+    shows,
 )
+from carnet.audit.chain import NO_RECORD, AuditEvent
 from carnet.context import Context
 from carnet.kit import clock
 from carnet.kit.errors import CarnetError, Conflict, Forbidden, Gone, NotFound
@@ -89,41 +92,87 @@ def _standing(
     return record, standing, facts.matrix
 
 
-def authorize(ctx: Context, actor: Actor, action: Action, *, patient_id: uuid.UUID, state: RecordState) -> Access:
-    """Allow a record-level action, or raise the error this actor may be shown."""
+def _audit(
+    ctx: Context, actor: Actor, action: Action, chain_id: uuid.UUID, subject: str | None, decision: Decision
+) -> None:
+    """Every decision, allowed or refused, becomes one audit event; the unit of work writes them."""
+    ctx.audit.append(
+        AuditEvent(
+            chain_id=chain_id,
+            at=clock.now(),
+            actor_kind=actor.kind.value,
+            actor_ref=actor.ref,
+            profession=actor.profession,
+            organisation=actor.organisation,
+            mode=actor.mode.value,
+            action=action.value,
+            subject=subject,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            source=ctx.source,
+            request_id=ctx.request_id,
+        )
+    )
+
+
+def authorize(
+    ctx: Context,
+    actor: Actor,
+    action: Action,
+    *,
+    patient_id: uuid.UUID,
+    state: RecordState,
+    subject: str | None = None,
+    item_follows: bool = False,
+) -> Access:
+    """Allow a record-level action, or raise the error this actor may be shown.
+
+    With `item_follows`, an allowed decision is not audited on its own: the decision on the item is.
+    """
     facts, standing, profession_matrix = _standing(ctx, actor, patient_id, state)
     decision = decide(actor, action, facts, standing)
+    if not (decision.allowed and item_follows):
+        _audit(ctx, actor, action, patient_id, subject, decision)
     if not decision.allowed:
         raise _refusal(decision, standing)
     return Access(actor, patient_id, facts, standing, decision, profession_matrix)
 
 
-def authorize_unscoped(actor: Actor, action: Action) -> Decision:
+def authorize_unscoped(ctx: Context, actor: Actor, action: Action) -> Decision:
     """Allow an action that involves no record yet, or refuse it."""
     decision = decide_unscoped(actor, action)
+    _audit(ctx, actor, action, NO_RECORD, None, decision)
     if not decision.allowed:
         raise Forbidden(_MESSAGES[Reason.NO_RULE], code=decision.reason)
     return decision
 
 
-def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts) -> Decision:
+def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts, subject: str) -> Decision:
     """Allow an action on one item. An item the actor may not read answers like a missing one."""
-    read = Action.PROFILE_READ if action in (Action.PROFILE_READ, Action.PROFILE_RETIRE) else Action.DOCUMENT_READ
-    if not item.authored_by_actor:
-        seen = decide(access.actor, read, access.facts, access.standing, item, access.matrix)
-        if not seen.allowed:
-            raise NotFound(NO_SUCH_ITEM, code="not-found")
-        if action is read:
-            return seen
-    decision = decide(access.actor, action, access.facts, access.standing, item, access.matrix)
+    decision, visible_to_actor = decide_item(access.actor, action, access.facts, access.standing, item, access.matrix)
+    _audit(ctx, access.actor, action, access.patient_id, subject, decision)
+    if not visible_to_actor:
+        raise NotFound(NO_SUCH_ITEM, code="not-found")
     if not decision.allowed:
         raise _refusal(decision, access.standing)
     return decision
 
 
-def visible(ctx: Context, access: Access, action: Action, item: ItemFacts) -> bool:
+def record_missing(ctx: Context, access: Access, action: Action, subject: str) -> None:
+    """An item asked for that does not exist: audited as not found, answered like a hidden one."""
+    _audit(ctx, access.actor, action, access.patient_id, subject, Decision(False, Reason.NOT_FOUND))
+
+
+def record_unknown_record(
+    ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, subject: str | None
+) -> None:
+    """A record asked for that does not exist: kept in the trail of no record, so probes create no chains."""
+    _audit(ctx, actor, action, NO_RECORD, subject or f"record:{patient_id}", Decision(False, Reason.NOT_FOUND))
+
+
+def visible(access: Access, action: Action, item: ItemFacts) -> bool:
     """Whether a listed item may be shown: the list filter already applied in SQL, checked once more here."""
-    return decide(access.actor, action, access.facts, access.standing, item, access.matrix).allowed
+    return shows(access.actor, action, access.facts, access.standing, item, access.matrix)
 
 
 def filter_for(access: Access) -> ListFilter:

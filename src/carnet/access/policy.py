@@ -80,6 +80,7 @@ class Reason(StrEnum):
     HIDDEN_FROM_PATIENT = "hidden-from-patient"
     HIDDEN_FROM_REPRESENTATIVES = "hidden-from-representatives"
     NOT_AUTHOR = "not-author"
+    NOT_FOUND = "not-found"  # what was asked for does not exist (recorded by the gate, never decided)
     NO_RULE = "no-rule"
 
 
@@ -184,6 +185,34 @@ def decide(
             return _deny(Reason.RECORD_CLOSED)
         return _professional(actor, action, record, standing, item, matrix)
     return _deny(Reason.NO_RULE)
+
+
+def decide_item(
+    actor: Actor,
+    action: Action,
+    record: RecordFacts,
+    standing: Standing,
+    item: ItemFacts,
+    matrix: Matrix | None,
+) -> tuple[Decision, bool]:
+    """The decision on an action on one item, and whether the actor may know the item exists at all.
+
+    An item the actor may not read is invisible (an author always sees their own); acting on it is refused
+    for the reason it is invisible.
+    """
+    read = Action.PROFILE_READ if action in (Action.PROFILE_READ, Action.PROFILE_RETIRE) else Action.DOCUMENT_READ
+    if not item.authored_by_actor:
+        seen = decide(actor, read, record, standing, item, matrix)
+        if not seen.allowed or action is read:
+            return seen, seen.allowed
+    return decide(actor, action, record, standing, item, matrix), True
+
+
+def shows(
+    actor: Actor, action: Action, record: RecordFacts, standing: Standing, item: ItemFacts, matrix: Matrix | None
+) -> bool:
+    """Whether a list may show an item (the list's own access is the decision that is audited)."""
+    return decide(actor, action, record, standing, item, matrix).allowed
 
 
 def decide_unscoped(actor: Actor, action: Action) -> Decision:

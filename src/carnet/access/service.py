@@ -60,22 +60,24 @@ def authorise(
     ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str, *, scope: str = "read_write"
 ) -> AuthorisationView:
     """The patient authorises a professional, or renews the authorisation, for 12 months."""
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
-    return grant_authorisation(ctx, patient_id, parse_rpps(rpps), scope=scope, via="patient")
+    rpps = parse_rpps(rpps)
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"authorise:{rpps}:{scope}")
+    return grant_authorisation(ctx, patient_id, rpps, scope=scope, via="patient")
 
 
 def revoke(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
     """Effective on the professional's very next request: standing is read from the database each time."""
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
-    row = repository.living_authorisation(ctx.session, patient_id, parse_rpps(rpps))
+    rpps = parse_rpps(rpps)
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"revoke:{rpps}")
+    row = repository.living_authorisation(ctx.session, patient_id, rpps)
     if row is not None:
         row.revoked_at = clock.now()
 
 
 def block(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
     """Refuse a professional in every mode, emergencies included; their authorisation ends too."""
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
     rpps = parse_rpps(rpps)
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"block:{rpps}")
     if repository.living_block(ctx.session, patient_id, rpps) is None:
         ctx.session.add(Block(patient_id=patient_id, professional_rpps=rpps, blocked_at=clock.now(), unblocked_at=None))
     authorisation = repository.living_authorisation(ctx.session, patient_id, rpps)
@@ -85,16 +87,18 @@ def block(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
 
 
 def unblock(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> None:
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
-    row = repository.living_block(ctx.session, patient_id, parse_rpps(rpps))
+    rpps = parse_rpps(rpps)
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"unblock:{rpps}")
+    row = repository.living_block(ctx.session, patient_id, rpps)
     if row is not None:
         row.unblocked_at = clock.now()
 
 
 def set_regular_doctor(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str | None) -> None:
     """Designate the regular doctor ("médecin traitant"), who is authorised implicitly; None removes them."""
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
-    _settings_row(ctx, patient_id).regular_doctor_rpps = parse_rpps(rpps) if rpps is not None else None
+    rpps = parse_rpps(rpps) if rpps is not None else None
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"regular-doctor:{rpps or 'none'}")
+    _settings_row(ctx, patient_id).regular_doctor_rpps = rpps
 
 
 def set_opt_outs(
@@ -106,7 +110,8 @@ def set_opt_outs(
     regulation: bool | None = None,
 ) -> None:
     """Opt out of (or back into) emergency override and centre 15 regulation, each on its own."""
-    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id)
+    subject = f"opt-outs:emergency={emergency}:regulation={regulation}"
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=subject)
     row = _settings_row(ctx, patient_id)
     if emergency is not None:
         row.emergency_opt_out = emergency
@@ -144,9 +149,9 @@ def declare_emergency(
         )
     if not timedelta(0) < duration <= MAX_EPISODE:
         raise Invalid("An emergency access lasts one care episode: at most 24 hours.", code="invalid-duration")
-    load_record(ctx, actor, Action.EMERGENCY_DECLARE, patient_id)
-    now = clock.now()
     episode_id = uuid.uuid4()
+    load_record(ctx, actor, Action.EMERGENCY_DECLARE, patient_id, subject=f"episode:{episode_id}")
+    now = clock.now()
     mode = Mode.REGULATION if actor.mode is Mode.REGULATION else Mode.EMERGENCY
     ctx.session.add(
         EmergencyEpisode(
@@ -165,8 +170,8 @@ def declare_emergency(
 
 def link_representative(ctx: Context, actor: Actor, minor_id: uuid.UUID, representative_id: uuid.UUID) -> date:
     """Make a patient the legal representative of a minor, until the minor's 18th birthday; return that date."""
-    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, minor_id)
-    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, representative_id)
+    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, minor_id, subject=f"representative:{representative_id}")
+    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, representative_id, subject=f"represents:{minor_id}")
     birth = record_identity(ctx, minor_id).birth_date
     majority = _eighteenth_birthday(birth)
     if majority <= clock.today():

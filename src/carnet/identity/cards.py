@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select, update
 
+from carnet.access import gate
 from carnet.access.actor import Actor
-from carnet.access.gate import authorize_unscoped
 from carnet.access.policy import Action
 from carnet.access.schemas import AuthorisationView
 from carnet.access.service import grant_authorisation
@@ -78,7 +78,7 @@ def register_card(ctx: Context, actor: Actor, patient_id: uuid.UUID, serial: str
 
 def issue_challenge(ctx: Context, actor: Actor) -> Challenge:
     """A fresh nonce for a professional's card reader."""
-    authorize_unscoped(actor, Action.CARD_CHALLENGE)
+    gate.authorize_unscoped(ctx, actor, Action.CARD_CHALLENGE)
     now = clock.now()
     challenge = CardChallenge(
         id=uuid.uuid4(),

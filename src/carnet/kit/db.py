@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -34,8 +35,22 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True)
+APP_ROLE = "carnet_app"
+
+
+def make_engine(url: str, *, role: str | None = APP_ROLE, pool_size: int = 5) -> Engine:
+    """An engine whose connections act as `role` (the application's restricted role) when one is given."""
+    engine = create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True)
+    if role:
+        statement = f"SET ROLE {engine.dialect.identifier_preparer.quote(role)}"
+
+        @event.listens_for(engine, "connect")
+        def _act_as_role(connection: Any, _record: Any) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+            connection.commit()
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -49,16 +64,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, *, app_role: str = APP_ROLE) -> Config:
     config = Config()
+    config.set_main_option("carnet.app_role", app_role)
     config.set_main_option("script_location", str(resources.files("carnet") / "migrations"))
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s")
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return config
 
 
-def migrate(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+def migrate(url: str, *, app_role: str = APP_ROLE) -> None:
+    command.upgrade(alembic_config(url, app_role=app_role), "head")
 
 
 def schema_is_current(engine: Engine, url: str) -> bool:

@@ -3,11 +3,42 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool, text
 
 from carnet.models import metadata
 
 config = context.config
+APP_ROLE = config.get_main_option("carnet.app_role") or ""
+
+
+def grant_app_role(connection: Connection) -> None:
+    """The role the application runs as: everything on its tables but changing or removing audit entries.
+
+    Re-applied after every migration, so a table a later migration adds is never forgotten.
+    """
+    if not APP_ROLE:
+        return
+    role = connection.dialect.identifier_preparer.quote(APP_ROLE)
+    connection.execute(
+        text(
+            f"""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    CREATE ROLE {role} NOLOGIN;
+                END IF;
+            END $$;
+            GRANT USAGE ON SCHEMA public TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+            REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role};
+            DO $$ BEGIN
+                IF to_regclass('audit_entries') IS NOT NULL THEN
+                    REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {role};
+                END IF;
+            END $$;
+            """  # noqa: S608 - the role name comes from our own settings and is quoted
+        )
+    )
 
 
 def run_migrations_online() -> None:
@@ -19,6 +50,7 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+            grant_app_role(connection)
     engine.dispose()
 
 

@@ -87,13 +87,14 @@ def _store(
     content: bytes,
     *,
     replaces: uuid.UUID | None,
+    document_id: uuid.UUID | None = None,
 ) -> Document:
     fmt = parse_format(meta.format)
     digest = check_content(content, fmt, max_bytes=ctx.max_document_bytes)
     author_kind, author_ref, author_name, organisation = _author_of(actor, meta)
     key = data_key(ctx, patient_id)
     now = clock.now()
-    document_id, content_id = uuid.uuid4(), uuid.uuid4()
+    document_id, content_id = document_id or uuid.uuid4(), uuid.uuid4()
     PostgresContentStore(ctx.session).put(
         patient_id, content_id, key.encrypt(content, aad=_content_aad(patient_id, content_id))
     )
@@ -125,8 +126,9 @@ def _store(
 
 
 def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: NewDocument, content: bytes) -> uuid.UUID:
-    load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id)
-    document = _store(ctx, actor, patient_id, meta, content, replaces=None)
+    document_id = uuid.uuid4()
+    load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
+    document = _store(ctx, actor, patient_id, meta, content, replaces=None, document_id=document_id)
     ctx.session.flush()
     return document.id
 
@@ -171,9 +173,7 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
     rows = repository.list_documents(ctx.session, patient_id, query, gate.filter_for(access), now)
     more = len(rows) > query.limit
     shown = [
-        row
-        for row in rows[: query.limit]
-        if gate.visible(ctx, access, Action.DOCUMENT_READ, item_facts(actor, row, now))
+        row for row in rows[: query.limit] if gate.visible(access, Action.DOCUMENT_READ, item_facts(actor, row, now))
     ]
     if not shown:
         return DocumentPage(items=[], next_offset=query.offset + query.limit if more else None)
@@ -188,11 +188,14 @@ def _load_document(
     ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, document_id: uuid.UUID
 ) -> tuple[Document, Access]:
     """The document, once the gate allowed `action` on the record and on it; "not found" otherwise."""
-    _, access = load_record(ctx, actor, action, patient_id)
+    subject = f"document:{document_id}"
+    _, access = load_record(ctx, actor, action, patient_id, subject=subject, item_follows=True)
     document = repository.get_document(ctx.session, patient_id, document_id)
     if document is None:
+        # Audited like a refusal to see it: the trail shows the attempt, the actor learns nothing more.
+        gate.record_missing(ctx, access, action, subject)
         raise NotFound(NO_SUCH_DOCUMENT)
-    gate.authorize_item(ctx, access, action, item_facts(actor, document, clock.now()))
+    gate.authorize_item(ctx, access, action, item_facts(actor, document, clock.now()), subject)
     return document, access
 
 

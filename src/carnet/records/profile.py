@@ -91,7 +91,7 @@ def list_profile(
         raise Invalid(f"Unknown profile entry kind '{kind}'; kinds: {', '.join(PROFILE_KINDS)}.", code="invalid-kind")
     _, access = load_record(ctx, actor, Action.PROFILE_READ, patient_id)
     rows = repository.list_profile_entries(ctx.session, patient_id, kind=kind, include_retired=include_retired)
-    rows = [row for row in rows if gate.visible(ctx, access, Action.PROFILE_READ, entry_facts(actor, row))]
+    rows = [row for row in rows if gate.visible(access, Action.PROFILE_READ, entry_facts(actor, row))]
     if not rows:
         return []
     key = data_key(ctx, patient_id)
@@ -112,9 +112,11 @@ def list_profile(
 
 def retire_profile_entry(ctx: Context, actor: Actor, patient_id: uuid.UUID, entry_id: uuid.UUID) -> None:
     """Its author marks an entry as no longer true; it is kept, never deleted."""
-    _, access = load_record(ctx, actor, Action.PROFILE_RETIRE, patient_id)
+    subject = f"profile-entry:{entry_id}"
+    _, access = load_record(ctx, actor, Action.PROFILE_RETIRE, patient_id, subject=subject, item_follows=True)
     row = repository.get_profile_entry(ctx.session, patient_id, entry_id)
     if row is None:
+        gate.record_missing(ctx, access, Action.PROFILE_RETIRE, subject)
         raise NotFound(NO_SUCH_ENTRY)
-    gate.authorize_item(ctx, access, Action.PROFILE_RETIRE, entry_facts(actor, row))
+    gate.authorize_item(ctx, access, Action.PROFILE_RETIRE, entry_facts(actor, row), subject)
     row.status = "retired"

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from carnet.access import gate
 from carnet.access.actor import Actor
-from carnet.access.gate import NO_SUCH_RECORD, Access, authorize
+from carnet.access.gate import NO_SUCH_RECORD, Access
 from carnet.access.policy import Action, RecordState
 from carnet.context import Context
 from carnet.kit import clock
@@ -30,13 +31,30 @@ def _aad(patient_id: uuid.UUID) -> str:
 
 
 def load_record(
-    ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, *, lock: bool = False
+    ctx: Context,
+    actor: Actor,
+    action: Action,
+    patient_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    subject: str | None = None,
+    item_follows: bool = False,
 ) -> tuple[Record, Access]:
     """The record, once the gate has allowed `action` on it; "no such record" otherwise."""
     record = repository.get_record(ctx.session, patient_id, for_update=lock)
     if record is None:
+        gate.record_unknown_record(ctx, actor, action, patient_id, subject)
         raise NotFound(NO_SUCH_RECORD)
-    return record, authorize(ctx, actor, action, patient_id=patient_id, state=RecordState(record.state))
+    access = gate.authorize(
+        ctx,
+        actor,
+        action,
+        patient_id=patient_id,
+        state=RecordState(record.state),
+        subject=subject,
+        item_follows=item_follows,
+    )
+    return record, access
 
 
 def open_record(
@@ -47,7 +65,7 @@ def open_record(
     opener = parse_opener(channel.value, opened_by)
     place = departement_of_postcode(identity.postcode)
     patient_id = uuid.uuid4()
-    authorize(ctx, actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
+    gate.authorize(ctx, actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
     if repository.living_record_for_ins(ctx.session, canonical) is not None:
         raise Conflict("A record is already open for this INS.", code="duplicate-record")
     key = new_data_key()
