@@ -15,10 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
+from carnet.audit.service import verify as verify_trail
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
-from carnet.kit.errors import CarnetError, ConfigurationError
+from carnet.kit.errors import CarnetError, ConfigurationError, NotFound
+from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
+from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
 from carnet.runtime import Runtime, resolve_database_url, start_runtime
 from carnet.settings import Environment, Settings, load_settings
@@ -28,6 +31,8 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="Ca
 keys_app = typer.Typer(no_args_is_help=True, help="Master keys.")
 records_app = typer.Typer(no_args_is_help=True, help="Record lifecycle jobs.")
 matrix_app = typer.Typer(no_args_is_help=True, help="The profession x class access matrix.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
 app.add_typer(matrix_app, name="matrix")
@@ -214,6 +219,28 @@ def matrix_allow(profession: ProfessionOption, class_code: ClassOption, by: ByOp
 def matrix_deny(profession: ProfessionOption, class_code: ClassOption, by: ByOption, reason: ReasonOption) -> None:
     """Stop a profession from reading a class of documents (a new matrix version)."""
     _matrix_change(profession, class_code, by, reason, allow=False)
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify(
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's trail (INS).")] = None,
+) -> None:
+    """Prove the audit trail intact, or name the first broken entry of each broken chain (exit code 1)."""
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        chains = None
+        if patient is not None:
+            chains = record_ids_for_ins(ctx.session, parse_ins(patient).value)
+            if not chains:
+                raise NotFound("No record, living or destroyed, has this INS.")
+        report = verify_trail(ctx.session, chains)
+    if report.breaks:
+        for found in report.breaks:
+            err.print(f"[bold red]Broken:[/] {found}", highlight=False)
+        err.print(f"{len(report.breaks)} of {report.chains} chains are broken ({report.entries} entries read).")
+        raise typer.Exit(1)
+    out.print(f"Audit trail intact: {report.chains} chains, {report.entries} entries checked.")
 
 
 def main() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,22 @@ def write_events(session: Session, events: Sequence[AuditEvent]) -> int:
     return len(events)
 
 
-def verify(session: Session, chain_id: uuid.UUID | None = None) -> Iterator[tuple[uuid.UUID, Break | None]]:
-    """Each chain checked (or the one asked for), with its first break or None."""
-    heads = repository.heads(session, chain_id)
-    chains = [chain_id] if chain_id is not None else repository.chain_ids(session)
-    for chain in chains:
-        yield chain, verify_chain(chain, list(repository.chain_entries(session, chain)), heads.get(chain))
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    chains: int
+    entries: int
+    breaks: list[Break]
+
+
+def verify(session: Session, chains: Sequence[uuid.UUID] | None = None) -> VerifyReport:
+    """Check every chain (or those given): each one's first break, if any."""
+    heads = repository.heads(session, None)
+    selected = list(chains) if chains is not None else repository.chain_ids(session)
+    entries, breaks = 0, []
+    for chain in selected:
+        stored = list(repository.chain_entries(session, chain))
+        entries += len(stored)
+        found = verify_chain(chain, stored, heads.get(chain))
+        if found is not None:
+            breaks.append(found)
+    return VerifyReport(chains=len(selected), entries=entries, breaks=breaks)

@@ -27,6 +27,11 @@ def living_record_for_ins(session: Session, ins: str) -> Record | None:
     return session.scalars(select(Record).where(Record.ins == ins, Record.state != "destroyed")).one_or_none()
 
 
+def record_ids_for_ins(session: Session, ins: str) -> list[uuid.UUID]:
+    """Every record this INS ever had, destroyed ones included (their trail outlives them)."""
+    return list(session.scalars(select(Record.patient_id).where(Record.ins == ins).order_by(Record.opened_at)))
+
+
 def existing_ins(session: Session, candidates: Sequence[str]) -> set[str]:
     """Which of these INS already have a living record (one query for a whole batch)."""
     rows = session.scalars(select(Record.ins).where(Record.ins.in_(candidates), Record.state != "destroyed"))

@@ -1,0 +1,188 @@
+"""The trail on real PostgreSQL: what gets written, what cannot be changed, and what verification catches."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from carnet.access.actor import Actor
+from carnet.access.service import authorise, block
+from carnet.audit.chain import NO_RECORD
+from carnet.audit.models import AuditEntry, AuditHead
+from carnet.kit.crypto import generate_master_key_text, parse_master_keys
+from carnet.kit.db import make_engine, make_sessionmaker
+from carnet.kit.errors import Forbidden, NotFound
+from carnet.records.documents import deposit_document, get_document, list_documents
+from carnet.records.schemas import DocumentQuery
+from carnet.runtime import unit_of_work
+from tests.factories import PDF, SYSTEM, document_meta, new_ins, open_test_record, rpps
+
+DOCTOR = Actor.professional(rpps(21), "10")
+
+
+@dataclass
+class Trail:
+    url: str
+    app: Engine  # as the application connects: role carnet_app
+    owner: Engine  # as the database owner (a DBA, or an attacker with those rights)
+    key: str
+    patients: list[uuid.UUID]
+    ins: list[str]
+
+
+@pytest.fixture
+def trail(fresh_database: Callable[[], str]) -> Iterator[Trail]:
+    url = fresh_database()
+    app, owner = make_engine(url), make_engine(url, role=None)
+    key = generate_master_key_text()
+    keys = parse_master_keys(key, source="test")
+    sessions = make_sessionmaker(app)
+    patients, ins = [], []
+    for _ in range(2):
+        with unit_of_work(sessions, keys, max_document_bytes=1_000_000) as ctx:
+            ins.append(new_ins())
+            patient_id = open_test_record(ctx, ins=ins[-1])
+            patients.append(patient_id)
+            deposit_document(ctx, SYSTEM, patient_id, document_meta(), PDF)
+            authorise(ctx, Actor.patient(patient_id), patient_id, DOCTOR.ref)
+        with unit_of_work(sessions, keys, max_document_bytes=1_000_000, source="10.0.0.7") as ctx:
+            list_documents(ctx, DOCTOR, patient_id, DocumentQuery())
+    yield Trail(url, app, owner, key, patients, ins)
+    app.dispose()
+    owner.dispose()
+
+
+def entries(engine: Engine, chain: uuid.UUID) -> list[tuple[int, str, bool, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditEntry.seq, AuditEntry.action, AuditEntry.allowed, AuditEntry.reason)
+            .where(AuditEntry.chain_id == chain)
+            .order_by(AuditEntry.seq)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_each_decision_is_one_entry_in_its_patients_chain(trail: Trail) -> None:
+    first, second = trail.patients
+    assert entries(trail.app, first) == [
+        (1, "record.open", True, "system-job"),
+        (2, "document.deposit", True, "system-job"),
+        (3, "settings.change", True, "own-record"),
+        (4, "document.list", True, "authorised"),
+    ]
+    assert len(entries(trail.app, second)) == 4
+    with trail.app.connect() as connection:
+        source = connection.scalar(select(AuditEntry.source).where(AuditEntry.chain_id == first, AuditEntry.seq == 4))
+        subject = connection.scalar(select(AuditEntry.subject).where(AuditEntry.chain_id == first, AuditEntry.seq == 3))
+    assert source == "10.0.0.7"
+    assert subject == f"authorise:{DOCTOR.ref}:read_write"
+
+
+def test_a_refusal_is_recorded_even_though_the_request_fails(trail: Trail) -> None:
+    patient_id = trail.patients[0]
+    sessions = make_sessionmaker(trail.app)
+    keys = parse_master_keys(trail.key, source="test")
+    stranger = Actor.professional(rpps(22), "21")
+    with pytest.raises(Forbidden), unit_of_work(sessions, keys, max_document_bytes=1) as ctx:
+        list_documents(ctx, stranger, patient_id, DocumentQuery())
+    with pytest.raises(NotFound), unit_of_work(sessions, keys, max_document_bytes=1) as ctx:
+        get_document(ctx, DOCTOR, patient_id, uuid.uuid4())
+    with pytest.raises(Forbidden), unit_of_work(sessions, keys, max_document_bytes=1) as ctx:
+        block(ctx, Actor.patient(patient_id), patient_id, stranger.ref)  # allowed and done...
+        list_documents(ctx, stranger, patient_id, DocumentQuery())  # ...then refused: all rolled back but the trail
+    assert entries(trail.app, patient_id)[4:] == [
+        (5, "document.list", False, "not-authorised"),
+        (6, "document.read", False, "not-found"),
+        (7, "settings.change", True, "own-record"),
+        (8, "document.list", False, "blocked"),  # the trail keeps the true reason; the professional is not told
+    ]
+    with trail.app.connect() as connection:
+        probes = connection.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.chain_id == NO_RECORD))
+    assert probes == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_entries SET allowed = NOT allowed", "DELETE FROM audit_entries", "TRUNCATE audit_entries"],
+)
+def test_the_application_role_cannot_change_or_remove_entries(trail: Trail, statement: str) -> None:
+    for engine, refusal in ((trail.app, "permission denied"), (trail.owner, "append-only")):
+        with engine.connect() as connection, pytest.raises(DBAPIError, match=refusal):
+            connection.execute(text(statement))
+    assert len(entries(trail.owner, trail.patients[0])) == 4
+
+
+def carnet(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [shutil.which("carnet") or "carnet", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def tamper(trail: Trail, *statements: str) -> None:
+    """As a superuser with the triggers off: what an attacker with full database rights could do."""
+    with trail.owner.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for statement in statements:
+            connection.execute(text(statement), {"chain": trail.patients[0]})
+
+
+TAMPERING = {
+    "edit": (["UPDATE audit_entries SET allowed = false WHERE chain_id = :chain AND seq = 2"], 2, "edited"),
+    "delete": (["DELETE FROM audit_entries WHERE chain_id = :chain AND seq = 2"], 2, "deleted"),
+    "reorder": (
+        [
+            "UPDATE audit_entries SET seq = 100 WHERE chain_id = :chain AND seq = 2",
+            "UPDATE audit_entries SET seq = 2 WHERE chain_id = :chain AND seq = 3",
+            "UPDATE audit_entries SET seq = 3 WHERE chain_id = :chain AND seq = 100",
+        ],
+        2,
+        "reordered",
+    ),
+    "insert": (
+        [
+            "UPDATE audit_entries SET seq = seq + 1000 WHERE chain_id = :chain AND seq >= 3",
+            "UPDATE audit_entries SET seq = seq - 999 WHERE chain_id = :chain AND seq >= 1000",
+            "INSERT INTO audit_entries SELECT chain_id, 3, at, actor_kind, actor_ref, profession, organisation, mode,"
+            " action, subject, allowed, reason, source, request_id, prev_hash, hash"
+            " FROM audit_entries WHERE chain_id = :chain AND seq = 2",
+        ],
+        3,
+        "inserted",
+    ),
+    "truncate": (["DELETE FROM audit_entries WHERE chain_id = :chain AND seq >= 3"], 3, "truncated"),
+}
+
+
+@pytest.mark.parametrize("kind", list(TAMPERING))
+def test_carnet_audit_verify_catches_tampering(trail: Trail, kind: str, tmp_path: object) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
+    intact = carnet(env, "audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    assert "Audit trail intact: 2 chains, 8 entries checked." in intact.stdout
+    statements, seq, word = TAMPERING[kind]
+    tamper(trail, *statements)
+    broken = carnet(env, "audit", "verify")
+    assert broken.returncode == 1
+    assert f"chain {trail.patients[0]}, entry {seq}:" in broken.stderr and word in broken.stderr, broken.stderr
+    assert str(trail.patients[1]) not in broken.stderr  # the other patient's chain is intact
+    assert "1 of 2 chains are broken" in broken.stderr
+    assert carnet(env, "audit", "verify", "--patient", trail.ins[1]).returncode == 0
+    assert carnet(env, "audit", "verify", "--patient", trail.ins[0]).returncode == 1
+
+
+def test_a_rewritten_head_is_caught(trail: Trail) -> None:
+    with trail.owner.begin() as connection:
+        connection.execute(update(AuditHead).where(AuditHead.chain_id == trail.patients[0]).values(hash=bytes(32)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
+    broken = carnet(env, "audit", "verify")
+    assert broken.returncode == 1 and "does not end where its head says" in broken.stderr
