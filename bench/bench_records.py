@@ -26,6 +26,7 @@ from sqlalchemy import Engine, event, select
 
 from carnet.access.actor import Actor
 from carnet.access.service import grant_authorisation
+from carnet.audit import service as audit_service
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
@@ -153,11 +154,18 @@ def main() -> None:
     with runtime.unit_of_work() as ctx:
         for patient_id in set(sample):
             grant_authorisation(ctx, patient_id, doctor.ref, scope="read_write", via="patient")
-    for label, actor_for in (
-        ("the patient", Actor.patient),
-        ("an authorised doctor", lambda _patient_id: doctor),
+    write_trail = audit_service.write_events
+    for label, actor_for, trail in (
+        ("the patient", Actor.patient, True),
+        ("an authorised doctor", lambda _patient_id: doctor, True),
+        ("the patient, trail not written (for comparison only)", Actor.patient, False),
     ):
-        latencies, statements = measure_lists(runtime, engine, sample, actor_for, query)
+        # The comparison switches the trail off in this process only, to measure what it costs a read.
+        audit_service.write_events = write_trail if trail else lambda _session, _events: 0  # type: ignore[assignment]
+        try:
+            latencies, statements = measure_lists(runtime, engine, sample, actor_for, query)
+        finally:
+            audit_service.write_events = write_trail
         print(
             f"list one patient's documents as {label} (first page of {query.limit}): "
             f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "

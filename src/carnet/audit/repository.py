@@ -14,23 +14,30 @@ from carnet.audit.chain import GENESIS, AuditEvent, StoredEntry
 from carnet.audit.models import AuditEntry, AuditHead
 
 
-def lock_head(session: Session, chain_id: uuid.UUID, now: datetime) -> tuple[int, bytes]:
-    """The chain's head, locked until the transaction ends (created empty on a chain's first entry)."""
-    session.execute(
-        pg_insert(AuditHead).values(chain_id=chain_id, seq=0, hash=GENESIS, updated_at=now).on_conflict_do_nothing()
+def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) -> tuple[int, bytes]:
+    """Lock the chain's head and reserve `count` sequence numbers; return the last seq and hash before them.
+
+    One statement for a chain that exists; a chain's first append creates its head first.
+    """
+    reserve_seq = (
+        update(AuditHead)
+        .where(AuditHead.chain_id == chain_id)
+        .values(seq=AuditHead.seq + count, updated_at=now)
+        .returning(AuditHead.seq, AuditHead.hash)
     )
-    row = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain_id == chain_id).with_for_update()
-    ).one()
-    return row.seq, bytes(row.hash)
+    row = session.execute(reserve_seq).one_or_none()
+    if row is None:
+        session.execute(
+            pg_insert(AuditHead).values(chain_id=chain_id, seq=0, hash=GENESIS, updated_at=now).on_conflict_do_nothing()
+        )
+        row = session.execute(reserve_seq).one()
+    return row.seq - count, bytes(row.hash)
 
 
-def insert_entries(session: Session, rows: list[dict[str, object]]) -> None:
-    session.execute(insert(AuditEntry), rows)
-
-
-def move_head(session: Session, chain_id: uuid.UUID, seq: int, hash_: bytes, now: datetime) -> None:
-    session.execute(update(AuditHead).where(AuditHead.chain_id == chain_id).values(seq=seq, hash=hash_, updated_at=now))
+def append(session: Session, chain_id: uuid.UUID, rows: list[dict[str, object]], last_hash: bytes) -> None:
+    """Insert the entries and move the head's hash to the last of them, in one statement."""
+    entries = insert(AuditEntry).values(rows).cte("appended")
+    session.execute(update(AuditHead).where(AuditHead.chain_id == chain_id).values(hash=last_hash).add_cte(entries))
 
 
 def heads(session: Session, chain_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, bytes]]:

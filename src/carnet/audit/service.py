@@ -20,15 +20,15 @@ def write_events(session: Session, events: Sequence[AuditEvent]) -> int:
     for event in events:
         by_chain.setdefault(event.chain_id, []).append(event)
     for chain_id in sorted(by_chain):
-        seq, previous = repository.lock_head(session, chain_id, now)
+        chain_events = by_chain[chain_id]
+        seq, previous = repository.reserve(session, chain_id, len(chain_events), now)
         rows = []
-        for event in by_chain[chain_id]:
+        for event in chain_events:
             seq += 1
             digest = entry_hash(previous, event, seq)
             rows.append({**asdict(event), "seq": seq, "prev_hash": previous, "hash": digest})
             previous = digest
-        repository.insert_entries(session, rows)
-        repository.move_head(session, chain_id, seq, previous, now)
+        repository.append(session, chain_id, rows, previous)
     return len(events)
 
 
