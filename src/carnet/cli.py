@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -15,10 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
+from carnet.audit.export import export_professional
 from carnet.audit.service import verify as verify_trail
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
-from carnet.kit.errors import CarnetError, ConfigurationError, NotFound
+from carnet.kit.errors import CarnetError, ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
 from carnet.records.repository import record_ids_for_ins
@@ -241,6 +245,28 @@ def audit_verify(
         err.print(f"{len(report.breaks)} of {report.chains} chains are broken ({report.entries} entries read).")
         raise typer.Exit(1)
     out.print(f"Audit trail intact: {report.chains} chains, {report.entries} entries checked.")
+
+
+@audit_app.command("export")
+@friendly_errors
+def audit_export(
+    professional: Annotated[str, typer.Option("--professional", help="The professional's RPPS.")],
+    since: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day (included).")],
+    until: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day (excluded).")],
+    output: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output).")] = None,
+) -> None:
+    """Every access of one professional over a period, as CSV: identifiers and codes, no medical content."""
+    start, end = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
+    if end <= start:
+        raise Invalid("--until must come after --since.")
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        if output is None:
+            count = export_professional(ctx.session, professional, start, end, sys.stdout)
+        else:
+            with output.open("w", newline="", encoding="utf-8") as handle:
+                count = export_professional(ctx.session, professional, start, end, handle)
+    err.print(f"{count} entries exported.")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text, update
@@ -162,7 +164,7 @@ TAMPERING = {
 
 
 @pytest.mark.parametrize("kind", list(TAMPERING))
-def test_carnet_audit_verify_catches_tampering(trail: Trail, kind: str, tmp_path: object) -> None:
+def test_carnet_audit_verify_catches_tampering(trail: Trail, kind: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
     env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
     intact = carnet(env, "audit", "verify")
@@ -186,3 +188,21 @@ def test_a_rewritten_head_is_caught(trail: Trail) -> None:
     env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
     broken = carnet(env, "audit", "verify")
     assert broken.returncode == 1 and "does not end where its head says" in broken.stderr
+
+
+def test_carnet_audit_export_writes_csv_and_refuses_a_backward_period(trail: Trail, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
+    today = date.today()  # noqa: DTZ011 - a calendar day for the command line
+    period = ["--since", (today - timedelta(days=1)).isoformat(), "--until", (today + timedelta(days=1)).isoformat()]
+    target = tmp_path / "doctor.csv"
+    done = carnet(env, "audit", "export", "--professional", DOCTOR.ref, *period, "--output", str(target))
+    assert done.returncode == 0 and "2 entries exported." in done.stderr
+    rows = target.read_text().splitlines()
+    assert rows[0].startswith("at,patient_id,seq,action") and len(rows) == 3
+    backward = carnet(
+        env, "audit", "export", "--professional", DOCTOR.ref, "--since", "2026-02-01", "--until", "2026-01-01"
+    )
+    assert backward.returncode == 1 and "--until must come after --since" in backward.stderr
+    bad_rpps = carnet(env, "audit", "export", "--professional", "123", *period)
+    assert bad_rpps.returncode == 1 and "RPPS" in bad_rpps.stderr and "Traceback" not in bad_rpps.stderr

@@ -33,6 +33,7 @@ class Action(StrEnum):
     PROFILE_RETIRE = "profile.retire"
     SETTINGS_CHANGE = "settings.change"  # authorise, revoke, block, regular doctor, opt-outs
     SETTINGS_READ = "settings.read"
+    HISTORY_READ = "history.read"  # the patient reads who accessed their record
     EMERGENCY_DECLARE = "emergency.declare"
     CARD_CHALLENGE = "card.challenge"  # a professional's card reader asks for a nonce (no record involved)
     CARD_PRESENCE = "card.presence"  # the patient's carte Vitale, presented to a professional, authorises them
@@ -140,8 +141,14 @@ _PATIENT_ON_OPEN = READS | {
     Action.PROFILE_RETIRE,
     Action.SETTINGS_CHANGE,
     Action.SETTINGS_READ,
+    Action.HISTORY_READ,
 }
-_PATIENT_ON_CLOSED = READS | {Action.RECORD_REOPEN, Action.RECORD_REQUEST_DESTRUCTION, Action.SETTINGS_READ}
+_PATIENT_ON_CLOSED = READS | {
+    Action.RECORD_REOPEN,
+    Action.RECORD_REQUEST_DESTRUCTION,
+    Action.SETTINGS_READ,
+    Action.HISTORY_READ,
+}
 _PATIENT_AUTHOR_ONLY = frozenset({Action.DOCUMENT_REPLACE, Action.DOCUMENT_WITHDRAW, Action.PROFILE_RETIRE})
 # System jobs write (imports, synthetic population), link representatives, and carry out destruction.
 # They never read medical content.

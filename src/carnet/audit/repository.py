@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -77,3 +77,39 @@ def chain_entries(session: Session, chain_id: uuid.UUID) -> Iterator[StoredEntry
             prev_hash=bytes(row.prev_hash),
             hash=bytes(row.hash),
         )
+
+
+def chain_page(
+    session: Session,
+    chain_id: uuid.UUID,
+    *,
+    actor_ref: str | None,
+    modes: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> list[AuditEntry]:
+    """A page of one patient's trail, newest first, filtered in the query."""
+    statement = select(AuditEntry).where(AuditEntry.chain_id == chain_id)
+    if actor_ref is not None:
+        statement = statement.where(AuditEntry.actor_ref == actor_ref)
+    if modes is not None:
+        statement = statement.where(AuditEntry.mode.in_(modes))
+    if since is not None:
+        statement = statement.where(AuditEntry.at >= since)
+    if until is not None:
+        statement = statement.where(AuditEntry.at < until)
+    statement = statement.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit + 1)
+    return list(session.scalars(statement))
+
+
+def professional_entries(session: Session, rpps: str, since: datetime, until: datetime) -> Iterator[AuditEntry]:
+    """Every entry of one professional over a period, oldest first, streamed (ix_audit_entries_actor_at)."""
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.actor_ref == rpps, AuditEntry.at >= since, AuditEntry.at < until)
+        .order_by(AuditEntry.at, AuditEntry.chain_id, AuditEntry.seq)
+        .execution_options(yield_per=1000)
+    )
+    yield from session.scalars(statement)

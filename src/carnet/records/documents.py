@@ -163,6 +163,11 @@ def _view(key: DataKey, document: Document, now: datetime) -> DocumentView:
     )
 
 
+def document_title(ctx: Context, document: Document) -> str:
+    """A document's title, for a use case that has passed the gate (the access history, for one)."""
+    return data_key(ctx, document.patient_id).decrypt_text(document.title_ct, aad=_title_aad(document.id))
+
+
 def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: DocumentQuery) -> DocumentPage:
     """A page of the documents this actor may see, newest act first; `next_offset` is None on the last page.
 

@@ -95,6 +95,12 @@ def _visible(visibility: ListFilter, now: datetime) -> ColumnElement[bool]:
     return condition
 
 
+def documents_by_id(session: Session, patient_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Document]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Document).where(Document.patient_id == patient_id, Document.id.in_(ids))))
+
+
 def list_documents(
     session: Session, patient_id: uuid.UUID, query: DocumentQuery, visibility: ListFilter, now: datetime
 ) -> list[Document]:

@@ -1,0 +1,222 @@
+"""The patient's view of their trail, in plain words: who did what to which part of the record, when, how.
+
+Lines about a document the reader may not see (hidden from the patient until explained, or from legal
+representatives) are left out: the history never reveals what the record itself keeps hidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from carnet.access.actor import Actor
+from carnet.access.policy import Action, Relation
+from carnet.audit import repository
+from carnet.audit.models import AuditEntry
+from carnet.context import Context
+from carnet.kit import clock
+from carnet.kit.professions import PROFESSIONS
+from carnet.records import repository as records_repository
+from carnet.records.documents import document_title
+from carnet.records.service import load_record
+
+Language = Literal["fr", "en"]
+PARIS = ZoneInfo("Europe/Paris")
+EMERGENCY_MODES = ("emergency", "regulation")
+
+VERBS: dict[Language, dict[str, str]] = {
+    "fr": {
+        "record.open": "a ouvert votre dossier",
+        "record.read": "a consulté l'identité et l'état de votre dossier",
+        "record.close": "a fermé votre dossier",
+        "record.reopen": "a rouvert votre dossier",
+        "record.request-destruction": "a demandé la destruction de votre dossier",
+        "document.list": "a consulté la liste de vos documents",
+        "document.read": "a consulté {what}",
+        "document.deposit": "a déposé {what}",
+        "document.replace": "a remplacé {what}",
+        "document.withdraw": "a retiré {what}",
+        "document.mask": "a masqué ou démasqué {what}",
+        "document.flag": "a changé la visibilité de {what}",
+        "profile.read": "a consulté votre profil médical",
+        "profile.write": "a ajouté une information à votre profil médical",
+        "profile.retire": "a retiré une information de votre profil médical",
+        "settings.change": "a changé vos réglages d'accès ({detail})",
+        "settings.read": "a consulté vos réglages d'accès",
+        "history.read": "a consulté l'historique des accès",
+        "emergency.declare": "a déclaré un accès d'urgence à votre dossier",
+        "card.presence": "a été autorisé par la présentation de votre carte Vitale",
+        "representative.link": "a enregistré un représentant légal",
+    },
+    "en": {
+        "record.open": "opened your record",
+        "record.read": "read your record's identity and state",
+        "record.close": "closed your record",
+        "record.reopen": "reopened your record",
+        "record.request-destruction": "asked for your record to be destroyed",
+        "document.list": "read the list of your documents",
+        "document.read": "read {what}",
+        "document.deposit": "deposited {what}",
+        "document.replace": "replaced {what}",
+        "document.withdraw": "withdrew {what}",
+        "document.mask": "masked or unmasked {what}",
+        "document.flag": "changed who may see {what}",
+        "profile.read": "read your medical profile",
+        "profile.write": "added to your medical profile",
+        "profile.retire": "removed an entry from your medical profile",
+        "settings.change": "changed your access settings ({detail})",
+        "settings.read": "read your access settings",
+        "history.read": "read the access history",
+        "emergency.declare": "declared an emergency access to your record",
+        "card.presence": "was authorised by the presentation of your carte Vitale",
+        "representative.link": "registered a legal representative",
+    },
+}
+MODES: dict[Language, dict[str, str]] = {
+    "fr": {
+        "emergency": ", en urgence (bris de glace)",
+        "regulation": ", en régulation (centre 15)",
+        "deposit-only": ", en dépôt seul",
+        "normal": ", en mode normal",
+    },
+    "en": {
+        "emergency": ", in emergency mode (break-glass)",
+        "regulation": ", as centre 15 regulation",
+        "deposit-only": ", in deposit-only mode",
+        "normal": ", in normal mode",
+    },
+}
+WORDS: dict[Language, dict[str, str]] = {
+    "fr": {
+        "you": "Vous",
+        "representative": "Votre représentant légal",
+        "system": "Carnet (traitement {ref})",
+        "someone": "Un patient",
+        "document": "votre document « {title} » du {date}",
+        "unknown": "un document",
+        "refused": "— refusé",
+        "tried": "a tenté : ",
+    },
+    "en": {
+        "you": "You",
+        "representative": "Your legal representative",
+        "system": "Carnet (job {ref})",
+        "someone": "A patient",
+        "document": "your document “{title}” of {date}",
+        "unknown": "a document",
+        "refused": "— refused",
+        "tried": "tried: ",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: datetime
+    actor_kind: str
+    actor_ref: str
+    profession: str | None
+    mode: str
+    action: str
+    allowed: bool
+    emergency: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    lines: list[HistoryLine]
+    next_offset: int | None
+
+
+def _subject_document(subject: str | None) -> uuid.UUID | None:
+    if subject and subject.startswith("document:"):
+        try:
+            return uuid.UUID(subject.removeprefix("document:"))
+        except ValueError:
+            return None
+    return None
+
+
+def access_history(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    professional: str | None = None,
+    emergency_only: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    language: Language = "fr",
+    limit: int = 50,
+    offset: int = 0,
+) -> HistoryPage:
+    """A page of who accessed the record, newest first, in the reader's language."""
+    _, access = load_record(ctx, actor, Action.HISTORY_READ, patient_id)
+    rows = repository.chain_page(
+        ctx.session,
+        patient_id,
+        actor_ref=professional,
+        modes=EMERGENCY_MODES if emergency_only else None,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    wanted = [d for d in (_subject_document(row.subject) for row in rows) if d is not None]
+    documents = {d.id: d for d in records_repository.documents_by_id(ctx.session, patient_id, wanted)}
+    now = clock.now()
+    lines = []
+    for row in rows:
+        document_id = _subject_document(row.subject)
+        document = documents.get(document_id) if document_id else None
+        if document is not None and (
+            (document.hidden_from_patient_until is not None and document.hidden_from_patient_until > now)
+            or (access.standing.relation is Relation.REPRESENTATIVE and document.hidden_from_representatives)
+        ):
+            continue
+        what = WORDS[language]["unknown"]
+        if document is not None:
+            title = document_title(ctx, document)
+            date = document.act_date.strftime("%d/%m/%Y" if language == "fr" else "%d %B %Y")
+            what = WORDS[language]["document"].format(title=title, date=date)
+        lines.append(_line(row, actor, what, language))
+    return HistoryPage(lines=lines, next_offset=offset + limit if more else None)
+
+
+def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
+    words = WORDS[language]
+    if row.actor_kind == "patient":
+        return words["you"] if row.actor_ref == reader.ref else words["representative"]
+    if row.actor_kind == "system":
+        return words["system"].format(ref=row.actor_ref)
+    label = PROFESSIONS.get(row.profession or "", row.profession or "?")
+    return f"{label} (RPPS {row.actor_ref})"
+
+
+def _line(row: AuditEntry, reader: Actor, what: str, language: Language) -> HistoryLine:
+    verb = VERBS[language].get(row.action, row.action).format(what=what, detail=(row.subject or "").split(":")[0])
+    when = row.at.astimezone(PARIS)
+    stamp = when.strftime("le %d/%m/%Y à %H:%M" if language == "fr" else "on %d %B %Y at %H:%M")
+    mode = MODES[language].get(row.mode, "") if row.actor_kind == "professional" else ""
+    who, words = _who(row, reader, language), WORDS[language]
+    if row.allowed:
+        text = f"{who} {verb} {stamp}{mode}."
+    else:
+        text = f"{who} {words['tried']}{verb} {stamp}{mode} {words['refused']}."
+    return HistoryLine(
+        at=row.at,
+        actor_kind=row.actor_kind,
+        actor_ref=row.actor_ref,
+        profession=row.profession,
+        mode=row.mode,
+        action=row.action,
+        allowed=row.allowed,
+        emergency=row.mode in EMERGENCY_MODES,
+        text=text,
+    )
