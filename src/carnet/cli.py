@@ -19,6 +19,8 @@ from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
 from carnet.audit.export import export_professional
+from carnet.audit.seal import seal as seal_trail
+from carnet.audit.seal import verify_seals
 from carnet.audit.service import verify as verify_trail
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
@@ -135,10 +137,15 @@ def demo(
     if settings.env is Environment.PRODUCTION:
         raise ConfigurationError("`carnet demo` creates keys and synthetic data; it does not run in production.")
     if settings.master_key is None and settings.master_key_file is None:
-        settings = settings.model_copy(update={"master_key_file": _dev_key_file(settings)})
+        settings = settings.model_copy(update={"master_key_file": _dev_key_file(settings.dev_master_key_file)})
+    if settings.audit_sealing_key is None and settings.audit_sealing_key_file is None:
+        sealing = _dev_key_file(settings.dev_sealing_key_file)
+        settings = settings.model_copy(update={"audit_sealing_key_file": sealing})
     runtime = _runtime(settings, apply=True)
     report = _seed(runtime, patients, 5, 1, 50)
     out.print(f"Demo data: {report.created} new records, {report.skipped} already there.")
+    with runtime.unit_of_work() as ctx:
+        seal_trail(ctx.session, settings.sealing_key())
     out.print("Demo patients (INS), for the API and the portal as they arrive:")
     for index in range(min(3, patients)):
         ins, identity = synthetic_patient(1, index)
@@ -151,14 +158,13 @@ def demo(
         _serve(runtime, settings.host, settings.port)
 
 
-def _dev_key_file(settings: Settings) -> os.PathLike[str]:
-    path = settings.dev_master_key_file
+def _dev_key_file(path: Path) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(generate_master_key_text() + "\n")
-        out.print(f"Created a development master key in {path} (never use it in production).")
+        out.print(f"Created a development key in {path} (never use it in production).")
     return path
 
 
@@ -239,12 +245,34 @@ def audit_verify(
             if not chains:
                 raise NotFound("No record, living or destroyed, has this INS.")
         report = verify_trail(ctx.session, chains)
+        public_key = runtime.settings.seal_public_key()
+        seal_problems = verify_seals(ctx.session, public_key)
+    for problem in seal_problems:
+        err.print(f"[bold red]Broken:[/] {problem}", highlight=False)
     if report.breaks:
         for found in report.breaks:
             err.print(f"[bold red]Broken:[/] {found}", highlight=False)
         err.print(f"{len(report.breaks)} of {report.chains} chains are broken ({report.entries} entries read).")
+    if report.breaks or seal_problems:
         raise typer.Exit(1)
     out.print(f"Audit trail intact: {report.chains} chains, {report.entries} entries checked.")
+    if public_key is None:
+        out.print("Seal signatures were not checked: set CARNET_AUDIT_PUBLIC_KEY (or the sealing key).")
+
+
+@audit_app.command("seal")
+@friendly_errors
+def audit_seal() -> None:
+    """Seal the heads of every chain that moved into the signed Merkle log (run it periodically)."""
+    settings = load_settings()
+    key = settings.sealing_key()
+    runtime = _runtime(settings)
+    with runtime.unit_of_work() as ctx:
+        sealed = seal_trail(ctx.session, key)
+    if sealed is None:
+        out.print("Nothing new to seal.")
+    else:
+        out.print(f"Sealed: the log has {sealed.size} leaves; root {sealed.root.hex()} signed by key {sealed.key_id}.")
 
 
 @audit_app.command("export")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import StrEnum
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import platformdirs
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carnet.audit.seal import SealingKey
 from carnet.kit.crypto import KeyProvider, key_provider_from_file, parse_master_keys
 from carnet.kit.errors import ConfigurationError
 
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
+    audit_sealing_key: SecretStr | None = None
+    audit_sealing_key_file: Path | None = None
+    audit_public_key: str | None = None
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
@@ -46,6 +52,36 @@ class Settings(BaseSettings):
     def dev_master_key_file(self) -> Path:
         """Where `carnet demo` keeps the development master key it generates."""
         return self.data_dir / "dev-master.key"
+
+    def sealing_key(self) -> SealingKey:
+        """The Ed25519 key that signs audit seals (base64 of a 32-byte seed); refuse to seal without one."""
+        if self.audit_sealing_key is not None:
+            return SealingKey.from_text(self.audit_sealing_key.get_secret_value(), source="CARNET_AUDIT_SEALING_KEY")
+        if self.audit_sealing_key_file is not None:
+            try:
+                text = self.audit_sealing_key_file.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigurationError(f"The audit sealing key file cannot be read: {exc}.") from None
+            return SealingKey.from_text(text, source=str(self.audit_sealing_key_file))
+        raise ConfigurationError(
+            "No audit sealing key: set CARNET_AUDIT_SEALING_KEY or CARNET_AUDIT_SEALING_KEY_FILE "
+            "(`carnet keys generate` makes one)."
+        )
+
+    def seal_public_key(self) -> bytes | None:
+        """The key seals are checked with: CARNET_AUDIT_PUBLIC_KEY, else the sealing key's, else none."""
+        if self.audit_public_key:
+            try:
+                return base64.b64decode(self.audit_public_key, validate=True)
+            except (binascii.Error, ValueError):
+                raise ConfigurationError("CARNET_AUDIT_PUBLIC_KEY is not valid base64.") from None
+        if self.audit_sealing_key is not None or self.audit_sealing_key_file is not None:
+            return self.sealing_key().public()
+        return None
+
+    @property
+    def dev_sealing_key_file(self) -> Path:
+        return self.data_dir / "dev-audit-sealing.key"
 
     def key_provider(self) -> KeyProvider:
         """The master keys, from CARNET_MASTER_KEY or CARNET_MASTER_KEY_FILE; refuse to run without one."""

@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,50 +14,17 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from carnet.access.actor import Actor
-from carnet.access.service import authorise, block
+from carnet.access.service import block
 from carnet.audit.chain import NO_RECORD
 from carnet.audit.models import AuditEntry, AuditHead
-from carnet.kit.crypto import generate_master_key_text, parse_master_keys
-from carnet.kit.db import make_engine, make_sessionmaker
+from carnet.kit.crypto import parse_master_keys
+from carnet.kit.db import make_sessionmaker
 from carnet.kit.errors import Forbidden, NotFound
-from carnet.records.documents import deposit_document, get_document, list_documents
+from carnet.records.documents import get_document, list_documents
 from carnet.records.schemas import DocumentQuery
 from carnet.runtime import unit_of_work
-from tests.factories import PDF, SYSTEM, document_meta, new_ins, open_test_record, rpps
-
-DOCTOR = Actor.professional(rpps(21), "10")
-
-
-@dataclass
-class Trail:
-    url: str
-    app: Engine  # as the application connects: role carnet_app
-    owner: Engine  # as the database owner (a DBA, or an attacker with those rights)
-    key: str
-    patients: list[uuid.UUID]
-    ins: list[str]
-
-
-@pytest.fixture
-def trail(fresh_database: Callable[[], str]) -> Iterator[Trail]:
-    url = fresh_database()
-    app, owner = make_engine(url), make_engine(url, role=None)
-    key = generate_master_key_text()
-    keys = parse_master_keys(key, source="test")
-    sessions = make_sessionmaker(app)
-    patients, ins = [], []
-    for _ in range(2):
-        with unit_of_work(sessions, keys, max_document_bytes=1_000_000) as ctx:
-            ins.append(new_ins())
-            patient_id = open_test_record(ctx, ins=ins[-1])
-            patients.append(patient_id)
-            deposit_document(ctx, SYSTEM, patient_id, document_meta(), PDF)
-            authorise(ctx, Actor.patient(patient_id), patient_id, DOCTOR.ref)
-        with unit_of_work(sessions, keys, max_document_bytes=1_000_000, source="10.0.0.7") as ctx:
-            list_documents(ctx, DOCTOR, patient_id, DocumentQuery())
-    yield Trail(url, app, owner, key, patients, ins)
-    app.dispose()
-    owner.dispose()
+from tests.audit.conftest import DOCTOR, Trail
+from tests.factories import rpps
 
 
 def entries(engine: Engine, chain: uuid.UUID) -> list[tuple[int, str, bool, str]]:

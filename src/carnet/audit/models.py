@@ -45,3 +45,30 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sealed_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class SealLeaf(Base):
+    """The append-only Merkle log of sealed chain heads (RFC 6962 leaves, numbered from one)."""
+
+    __tablename__ = "audit_seal_leaves"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chain_id: Mapped[uuid.UUID] = mapped_column()
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_audit_seal_leaves_chain_seq", "chain_id", "seq"),)
+
+
+class Seal(Base):
+    """A signed root of the log at one size: everything sealed up to it can be proven."""
+
+    __tablename__ = "audit_seals"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)

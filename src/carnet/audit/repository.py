@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from carnet.audit.chain import GENESIS, AuditEvent, StoredEntry
-from carnet.audit.models import AuditEntry, AuditHead
+from carnet.audit.models import AuditEntry, AuditHead, SealLeaf
 
 
 def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) -> tuple[int, bytes]:
@@ -34,10 +34,17 @@ def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) ->
     return row.seq - count, bytes(row.hash)
 
 
-def append(session: Session, chain_id: uuid.UUID, rows: list[dict[str, object]], last_hash: bytes) -> None:
-    """Insert the entries and move the head's hash to the last of them, in one statement."""
-    entries = insert(AuditEntry).values(rows).cte("appended")
-    session.execute(update(AuditHead).where(AuditHead.chain_id == chain_id).values(hash=last_hash).add_cte(entries))
+APPEND_CHUNK = 2000  # rows per statement: 16 columns each stays far below PostgreSQL's 65,535 parameters
+
+
+def append(session: Session, chain_id: uuid.UUID, rows: list[dict[str, object]]) -> None:
+    """Insert the entries and move the head's hash along, one statement per chunk of rows."""
+    for start in range(0, len(rows), APPEND_CHUNK):
+        chunk = rows[start : start + APPEND_CHUNK]
+        entries = insert(AuditEntry).values(chunk).cte("appended")
+        session.execute(
+            update(AuditHead).where(AuditHead.chain_id == chain_id).values(hash=chunk[-1]["hash"]).add_cte(entries)
+        )
 
 
 def heads(session: Session, chain_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, bytes]]:
@@ -113,3 +120,8 @@ def professional_entries(session: Session, rpps: str, since: datetime, until: da
         .execution_options(yield_per=1000)
     )
     yield from session.scalars(statement)
+
+
+def sealed_heads(session: Session, chain_id: uuid.UUID) -> list[tuple[int, bytes]]:
+    statement = select(SealLeaf.seq, SealLeaf.head_hash).where(SealLeaf.chain_id == chain_id).order_by(SealLeaf.seq)
+    return [(row.seq, bytes(row.head_hash)) for row in session.execute(statement)]

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from carnet.audit import repository
-from carnet.audit.chain import AuditEvent, Break, entry_hash, verify_chain
+from carnet.audit.chain import AuditEvent, Break, StoredEntry, entry_hash, verify_chain
 from carnet.kit import clock
 
 
@@ -28,7 +28,7 @@ def write_events(session: Session, events: Sequence[AuditEvent]) -> int:
             digest = entry_hash(previous, event, seq)
             rows.append({**asdict(event), "seq": seq, "prev_hash": previous, "hash": digest})
             previous = digest
-        repository.append(session, chain_id, rows, previous)
+        repository.append(session, chain_id, rows)
     return len(events)
 
 
@@ -47,7 +47,16 @@ def verify(session: Session, chains: Sequence[uuid.UUID] | None = None) -> Verif
     for chain in selected:
         stored = list(repository.chain_entries(session, chain))
         entries += len(stored)
-        found = verify_chain(chain, stored, heads.get(chain))
+        found = verify_chain(chain, stored, heads.get(chain)) or _against_seals(session, chain, stored)
         if found is not None:
             breaks.append(found)
     return VerifyReport(chains=len(selected), entries=entries, breaks=breaks)
+
+
+def _against_seals(session: Session, chain: uuid.UUID, stored: Sequence[StoredEntry]) -> Break | None:
+    """A chain consistent in itself must still hold every head that was sealed: else it was rewritten."""
+    by_seq = {entry.seq: entry.hash for entry in stored}
+    for seq, head_hash in repository.sealed_heads(session, chain):
+        if by_seq.get(seq) != head_hash:
+            return Break(chain, seq, "it differs from what was sealed (the chain was rewritten)")
+    return None

@@ -31,10 +31,12 @@ def grant_app_role(connection: Connection) -> None:
             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
             REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role};
-            DO $$ BEGIN
-                IF to_regclass('audit_entries') IS NOT NULL THEN
-                    REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {role};
-                END IF;
+            DO $$ DECLARE appended text; BEGIN
+                FOREACH appended IN ARRAY ARRAY['audit_entries', 'audit_seal_leaves', 'audit_seals'] LOOP
+                    IF to_regclass(appended) IS NOT NULL THEN
+                        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM {role}', appended);
+                    END IF;
+                END LOOP;
             END $$;
             """  # noqa: S608 - the role name comes from our own settings and is quoted
         )
