@@ -27,6 +27,7 @@ from carnet.kit.db import migrate as apply_migrations
 from carnet.kit.errors import CarnetError, ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
+from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
 from carnet.runtime import Runtime, resolve_database_url, start_runtime
@@ -295,6 +296,24 @@ def audit_export(
             with output.open("w", newline="", encoding="utf-8") as handle:
                 count = export_professional(ctx.session, professional, start, end, handle)
     err.print(f"{count} entries exported.")
+
+
+@app.command()
+@friendly_errors
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then stop.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between looks at an empty outbox.")] = 5.0,
+) -> None:
+    """Deliver notifications from the outbox (e-mail over SMTP, SMS through the log), retrying with backoff."""
+    settings = load_settings()
+    runtime = _runtime(settings)
+    senders: dict[str, Sender] = {
+        "email": SmtpEmailSender(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
+        "sms": LogSmsSender(),
+    }
+    logging.getLogger("carnet.notify").setLevel(logging.INFO)
+    handled = run_worker(runtime.sessions, runtime.keys, senders, once=once, interval=interval)
+    out.print(f"{handled} messages handled.")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from carnet.kit.crypto import KeyProvider
 from carnet.kit.db import make_engine, make_sessionmaker, migrate, schema_is_current, transaction
 from carnet.kit.embedded import ensure_database, start_embedded_server
 from carnet.kit.errors import ConfigurationError
+from carnet.notify import service as notify_service
 from carnet.records.keys import verify_master_keys
 from carnet.settings import Settings
 
@@ -75,6 +77,7 @@ def unit_of_work(
         with session.begin():
             yield ctx
             audit_service.write_events(session, ctx.audit)
+            notify_service.enqueue_for(session, ctx.audit, unit_id=uuid.uuid4())
     except BaseException:
         if ctx.audit:
             _write_after_failure(sessions, ctx)

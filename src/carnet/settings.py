@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     audit_sealing_key_file: Path | None = None
     audit_public_key: str | None = None
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_sender: str = "Carnet <ne-pas-repondre@carnet.localhost>"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
 

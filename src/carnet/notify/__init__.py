@@ -1,0 +1,1 @@
+"""Notifications to patients, through an outbox written with the event and delivered by a worker."""

@@ -1,0 +1,51 @@
+"""The patient's notification settings and the outbox of messages waiting to leave."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carnet.kit.db import Base
+
+
+class NotificationSettings(Base):
+    """Where and about what a patient wants to hear; the addresses are encrypted under the record's key."""
+
+    __tablename__ = "notification_settings"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"), primary_key=True)
+    email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # "kind:channel" pairs the patient wants, e.g. "emergency-access:sms".
+    wanted: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """A message to deliver at least once; its Message-ID stays the same across attempts."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    message_id: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(2000))
+    state: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+    )

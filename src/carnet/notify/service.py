@@ -1,0 +1,154 @@
+"""The patient's notification settings, and the outbox fed from a unit of work's decisions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carnet.access.actor import Actor
+from carnet.access.policy import Action
+from carnet.audit.chain import AuditEvent
+from carnet.audit.models import AuditEntry
+from carnet.context import Context
+from carnet.kit import clock
+from carnet.kit.errors import Invalid
+from carnet.notify.messages import CHANNELS, DEFAULT_WANTED, KINDS, TEXTS, notices
+from carnet.notify.models import NotificationSettings, OutboxMessage
+from carnet.records.keys import data_key
+from carnet.records.service import load_record
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def contact_aad(channel: str, patient_id: uuid.UUID) -> str:
+    return f"notification_settings.{channel}:{patient_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSettingsView:
+    email: str | None
+    phone: str | None
+    wanted: list[str]
+
+
+def set_notification_settings(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    email: str | None,
+    phone: str | None,
+    wanted: Sequence[str],
+) -> None:
+    """Where to reach the patient (e-mail, mobile in international form) and which notices by which channel."""
+    email = email.strip() if email else None
+    phone = re.sub(r"[\s.\-]", "", phone) if phone else None
+    if email is not None and not _EMAIL.match(email):
+        raise Invalid("The e-mail address is not valid.", code="invalid-email")
+    if phone is not None and not _PHONE.match(phone):
+        raise Invalid("A mobile number is written in international form, e.g. +33612345678.", code="invalid-phone")
+    allowed = {f"{kind}:{channel}" for kind in KINDS for channel in CHANNELS}
+    unknown = sorted(set(wanted) - allowed)
+    if unknown:
+        raise Invalid(f"Unknown notices: {', '.join(unknown)}; choose among {', '.join(sorted(allowed))}.")
+    load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject="notifications")
+    key = data_key(ctx, patient_id)
+    row = ctx.session.get(NotificationSettings, patient_id)
+    if row is None:
+        row = NotificationSettings(patient_id=patient_id)
+        ctx.session.add(row)
+    row.email_ct = key.encrypt_text(email, aad=contact_aad("email", patient_id)) if email else None
+    row.phone_ct = key.encrypt_text(phone, aad=contact_aad("sms", patient_id)) if phone else None
+    row.wanted = sorted(set(wanted))
+    row.updated_at = clock.now()
+
+
+def read_notification_settings(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> NotificationSettingsView:
+    load_record(ctx, actor, Action.SETTINGS_READ, patient_id, subject="notifications")
+    row = ctx.session.get(NotificationSettings, patient_id)
+    if row is None:
+        return NotificationSettingsView(None, None, list(DEFAULT_WANTED))
+    key = data_key(ctx, patient_id)
+    return NotificationSettingsView(
+        email=key.decrypt_text(row.email_ct, aad=contact_aad("email", patient_id)) if row.email_ct else None,
+        phone=key.decrypt_text(row.phone_ct, aad=contact_aad("sms", patient_id)) if row.phone_ct else None,
+        wanted=list(row.wanted),
+    )
+
+
+def message_id(unit_id: uuid.UUID, event_index: int, kind: str, channel: str) -> str:
+    """Stable, unique, and short enough to fit on one header line."""
+    return f"<{uuid.uuid5(unit_id, f'{event_index}.{kind}.{channel}').hex}@carnet.invalid>"
+
+
+def enqueue_for(session: Session, events: Sequence[AuditEvent], *, unit_id: uuid.UUID) -> int:
+    """Put in the outbox, in the unit of work's own transaction, the notices its decisions call for."""
+    if not any(event.allowed for event in events):
+        return 0
+
+    def first_access(patient_id: uuid.UUID, rpps: str) -> bool:
+        # The unit's own entries are already written: a first access is one with no allowed entry before them.
+        in_unit = sum(1 for e in events if e.allowed and e.chain_id == patient_id and e.actor_ref == rpps)
+        total = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.chain_id == patient_id, AuditEntry.actor_ref == rpps, AuditEntry.allowed)
+        )
+        return total == in_unit
+
+    due = notices(events, first_access)
+    if not due:
+        return 0
+    settings = {
+        row.patient_id: row
+        for row in session.scalars(
+            select(NotificationSettings).where(NotificationSettings.patient_id.in_({n.patient_id for n in due}))
+        )
+    }
+    now, queued = clock.now(), 0
+    for notice in due:
+        row = settings.get(notice.patient_id)
+        if row is None:
+            continue  # no address given: nothing can be sent
+        for channel, recipient in (("email", row.email_ct), ("sms", row.phone_ct)):
+            if recipient is None or f"{notice.kind}:{channel}" not in row.wanted:
+                continue
+            subject, body = TEXTS[notice.kind]
+            session.add(
+                OutboxMessage(
+                    id=uuid.uuid4(),
+                    patient_id=notice.patient_id,
+                    message_id=message_id(unit_id, notice.event_index, notice.kind, channel),
+                    kind=notice.kind,
+                    channel=channel,
+                    recipient_ct=recipient,
+                    subject=subject,
+                    body=body if channel == "email" else body.split("\n")[0],
+                    state="pending",
+                    attempts=0,
+                    created_at=now,
+                    next_attempt_at=now,
+                    sent_at=None,
+                    last_error=None,
+                )
+            )
+            queued += 1
+    return queued
+
+
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 8
+
+
+def next_attempt_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 30 s, 1 min, 2 min ... capped at an hour."""
+    delay: timedelta = RETRY_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, RETRY_CAP)

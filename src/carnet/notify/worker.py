@@ -1,0 +1,129 @@
+"""Delivery of the outbox: one message per transaction, at least once, with a stable Message-ID.
+
+A message is marked sent only after its sender accepted it. If the worker dies in between, the message is
+still pending and goes again, with the same Message-ID, so the receiving side can recognise the resend.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from carnet.context import Context
+from carnet.kit import clock
+from carnet.kit.crypto import DecryptionError, KeyProvider
+from carnet.kit.errors import CarnetError
+from carnet.notify.models import OutboxMessage
+from carnet.notify.service import MAX_ATTEMPTS, contact_aad, next_attempt_delay
+from carnet.records.keys import data_key
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    message_id: str
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+
+
+class Sender(Protocol):
+    def send(self, message: Outgoing) -> None: ...
+
+
+class SmtpEmailSender:
+    """E-mail over SMTP (a local relay in production, a test server in the tests)."""
+
+    def __init__(self, host: str, port: int, sender: str, *, timeout: float = 15) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def send(self, message: Outgoing) -> None:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email["Message-ID"] = message.message_id
+        email["Date"] = formatdate(localtime=False, usegmt=True)
+        email.set_content(message.body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(email)
+
+
+class LogSmsSender:
+    """SMS through the log, until a provider is plugged in: the number is masked, the text has no medical data."""
+
+    def send(self, message: Outgoing) -> None:
+        _log.info("SMS %s to %s: %s", message.message_id, mask(message.recipient), message.body)
+
+
+def mask(recipient: str) -> str:
+    return recipient[:3] + "*" * max(0, len(recipient) - 5) + recipient[-2:]
+
+
+def deliver_one(sessions: sessionmaker[Session], keys: KeyProvider, senders: dict[str, Sender]) -> bool:
+    """Deliver the oldest due message, if any; True when one was handled (sent, retried later, or failed)."""
+    with sessions() as session, session.begin():
+        now = clock.now()
+        row = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).one_or_none()
+        if row is None:
+            return False
+        ctx = Context(session=session, keys=keys, max_document_bytes=0)
+        try:
+            # A system job reading only the address to write to, never medical content.
+            recipient = data_key(ctx, row.patient_id).decrypt_text(
+                row.recipient_ct, aad=contact_aad(row.channel, row.patient_id)
+            )
+        except (CarnetError, DecryptionError):
+            row.state, row.last_error = "failed", "the recipient cannot be read (record destroyed?)"
+            return True
+        try:
+            senders[row.channel].send(Outgoing(row.message_id, row.channel, recipient, row.subject, row.body))
+        except (OSError, smtplib.SMTPException) as exc:
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {str(exc)[:200]}".replace(recipient, mask(recipient))
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = "failed"
+            else:
+                row.next_attempt_at = now + next_attempt_delay(row.attempts)
+            _log.warning("delivery of %s failed (attempt %d): %s", row.message_id, row.attempts, row.last_error)
+            return True
+        row.state, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
+        return True
+
+
+def run_worker(
+    sessions: sessionmaker[Session],
+    keys: KeyProvider,
+    senders: dict[str, Sender],
+    *,
+    once: bool,
+    interval: float,
+    stop: threading.Event | None = None,
+) -> int:
+    """Deliver until the outbox is empty (once) or until stopped; return how many messages were handled."""
+    handled = 0
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        if deliver_one(sessions, keys, senders):
+            handled += 1
+            continue
+        if once:
+            break
+        stop.wait(interval)
+    return handled
