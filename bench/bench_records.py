@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a database seeded by an earlier run")
     args = parser.parse_args()
 
-    key_file = args.pgdata.parent / "bench-master.key"
+    key_file = args.pgdata.parent / f"bench-master-{args.patients}.key"
     if not (args.reuse and key_file.exists()):
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.write_text(generate_master_key_text())

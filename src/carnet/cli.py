@@ -22,6 +22,7 @@ from carnet.audit.export import export_professional
 from carnet.audit.seal import seal as seal_trail
 from carnet.audit.seal import verify_seals
 from carnet.audit.service import verify as verify_trail
+from carnet.identity.directory import set_entry as set_directory_entry
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
 from carnet.kit.errors import CarnetError, ConfigurationError, Invalid, NotFound
@@ -314,6 +315,26 @@ def worker(
     logging.getLogger("carnet.notify").setLevel(logging.INFO)
     handled = run_worker(runtime.sessions, runtime.keys, senders, once=once, interval=interval)
     out.print(f"{handled} messages handled.")
+
+
+directory_app = typer.Typer(no_args_is_help=True, help="The professional directory.")
+app.add_typer(directory_app, name="directory")
+
+
+@directory_app.command("set")
+@friendly_errors
+def directory_set(
+    rpps: Annotated[str, typer.Option(help="The professional's RPPS.")],
+    profession: Annotated[str, typer.Option(help="Profession code, e.g. 10 (médecin).")],
+    name: Annotated[str, typer.Option(help="Name as the registry writes it.")],
+    email: Annotated[str, typer.Option(help="Secure messaging address (MSSanté).")],
+    by: Annotated[str, typer.Option("--by", help="Who makes the change.")],
+) -> None:
+    """Add or update a professional in the directory (how Carnet reaches a regular doctor)."""
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        set_directory_entry(ctx.session, operator=by, rpps=rpps, name=name, profession=profession, email=email)
+    out.print("Directory entry saved.")
 
 
 def main() -> None:

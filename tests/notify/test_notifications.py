@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -24,8 +25,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
 from carnet.access.actor import Actor, Mode
-from carnet.access.service import authorise, declare_emergency
+from carnet.access.service import authorise, declare_emergency, set_regular_doctor
 from carnet.context import Context
+from carnet.identity.directory import address_of, set_entry
 from carnet.kit import clock
 from carnet.kit.crypto import StaticKeyProvider, generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker
@@ -36,6 +38,7 @@ from carnet.notify.service import read_notification_settings, set_notification_s
 from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.documents import deposit_document, list_documents
 from carnet.records.schemas import DocumentQuery
+from carnet.records.service import record_summary
 from carnet.runtime import unit_of_work
 from tests.factories import PDF, SYSTEM, document_meta, open_test_record, rpps
 
@@ -121,13 +124,13 @@ def test_the_outbox_is_written_with_the_event_and_says_nothing_medical(world: Wo
     ]
     for message in world.outbox():
         assert "VIH" not in message.subject + message.body
-        assert EMAIL.encode() not in bytes(message.recipient_ct)
+        assert EMAIL.encode() not in bytes(message.recipient_ct or b"")
     assert len({m.message_id for m in world.outbox()}) == len(world.outbox())
 
 
 @dataclass
 class Mailbox:
-    received: list[email.message.Message] = field(default_factory=list)
+    received: list[EmailMessage] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     hold: bool = False
@@ -232,3 +235,64 @@ def test_a_worker_killed_between_send_and_acknowledgement_loses_nothing(
         time.sleep(0.1)
     first, resent = mailbox.received
     assert first["Message-ID"] == resent["Message-ID"] == message.message_id
+
+
+def test_the_regular_doctor_hears_of_every_emergency_access(world: World, smtp: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp
+    regular = rpps(44)
+    patient = Actor.patient(world.patient_id)
+    with world.work() as ctx:
+        set_regular_doctor(ctx, patient, world.patient_id, regular)
+        set_entry(
+            ctx.session,
+            operator="ops-1",
+            rpps=regular,
+            name="Dr Anne Martin",
+            profession="10",
+            email="anne.martin@medecin.mssante.fr",
+        )
+    with world.work() as ctx:
+        nurse = Actor.professional(rpps(45), "60", mode=Mode.EMERGENCY)
+        declare_emergency(ctx, nurse, world.patient_id, "Chute avec perte de connaissance, antécédents ?")
+    doctor_messages = [m for m in world.outbox() if m.kind == "emergency-access-doctor"]
+    assert [(m.channel, m.recipient_rpps, m.recipient_ct) for m in doctor_messages] == [("email", regular, None)]
+    run_worker(make_sessionmaker(world.engine), world.keys, senders(port), once=True, interval=0.1)
+    (to_doctor,) = [m for m in mailbox.received if m["To"] == "anne.martin@medecin.mssante.fr"]
+    assert "médecin traitant" in to_doctor.get_content()
+    with world.work() as ctx:
+        identity = record_summary(ctx, patient, world.patient_id).identity
+    assert identity is not None
+    for revealing in (identity.family_name, identity.given_names, "Chute"):
+        assert revealing not in to_doctor.as_string()
+
+
+def test_no_directory_entry_no_doctor_message(world: World) -> None:
+    with world.work() as ctx:
+        set_regular_doctor(ctx, Actor.patient(world.patient_id), world.patient_id, rpps(46))
+    with world.work() as ctx:
+        nurse = Actor.professional(rpps(47), "60", mode=Mode.EMERGENCY)
+        declare_emergency(ctx, nurse, world.patient_id, "Chute avec perte de connaissance, antécédents ?")
+    assert [m.kind for m in world.outbox() if m.kind == "emergency-access-doctor"] == []
+
+
+def test_directory_entries_are_checked(ctx: Context) -> None:
+    for bad, fragment in (
+        ({"email": "nope"}, "messaging address"),
+        ({"rpps": "123"}, "RPPS"),
+        ({"profession": "99"}, "profession"),
+        ({"operator": " "}, "operator"),
+        ({"name": ""}, "name"),
+    ):
+        arguments: dict[str, Any] = {
+            "operator": "ops-1",
+            "rpps": rpps(48),
+            "name": "Dr B",
+            "profession": "10",
+            "email": "b@medecin.mssante.fr",
+            **bad,
+        }
+        with pytest.raises(Invalid, match=fragment):
+            set_entry(ctx.session, **arguments)
+    set_entry(ctx.session, operator="ops-1", rpps=rpps(48), name="Dr B", profession="10", email="b@x.fr")
+    set_entry(ctx.session, operator="ops-2", rpps=rpps(48), name="Dr B", profession="10", email="b@y.fr")
+    assert address_of(ctx.session, rpps(48)) == "b@y.fr"

@@ -36,3 +36,16 @@ class CardChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DirectoryEntry(Base):
+    """A professional as the national directory knows them: enough to reach them, nothing about patients."""
+
+    __tablename__ = "professional_directory"
+
+    rpps: Mapped[str] = mapped_column(String(11), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    profession: Mapped[str] = mapped_column(String(2))
+    email: Mapped[str] = mapped_column(String(254))  # a secure health messaging address (MSSanté)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(64))

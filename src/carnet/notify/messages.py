@@ -34,6 +34,13 @@ TEXTS = {
         "A health professional declared an emergency access to your Carnet record. The access history in your "
         "space says who, when and why.",
     ),
+    "emergency-access-doctor": (
+        "Accès d'urgence au dossier d'un de vos patients / Emergency access to one of your patients' records",
+        "Un accès d'urgence a eu lieu au dossier Carnet d'un patient dont vous êtes le médecin traitant. Votre "
+        "espace professionnel en donne le détail.\n"
+        "An emergency access took place on the Carnet record of a patient whose regular doctor you are. Your "
+        "professional space gives the details.",
+    ),
     "authorisation-change": (
         "Vos autorisations d'accès ont changé / Your access authorisations changed",
         "Les autorisations d'accès à votre dossier Carnet ont changé. Vous pouvez les revoir dans votre espace.\n"

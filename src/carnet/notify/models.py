@@ -34,7 +34,9 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(8))
-    recipient_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    # The patient's address, encrypted; or the RPPS of a professional, whose address the directory gives.
+    recipient_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recipient_rpps: Mapped[str | None] = mapped_column(String(11))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(2000))
     state: Mapped[str] = mapped_column(String(8))
@@ -47,5 +49,6 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        CheckConstraint("(recipient_ct IS NULL) <> (recipient_rpps IS NULL)", name="one_recipient"),
         Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
     )

@@ -11,14 +11,16 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carnet.access import repository as access_repository
 from carnet.access.actor import Actor
 from carnet.access.policy import Action
 from carnet.audit.chain import AuditEvent
 from carnet.audit.models import AuditEntry
 from carnet.context import Context
+from carnet.identity.directory import address_of
 from carnet.kit import clock
 from carnet.kit.errors import Invalid
-from carnet.notify.messages import CHANNELS, DEFAULT_WANTED, KINDS, TEXTS, notices
+from carnet.notify.messages import CHANNELS, DEFAULT_WANTED, KINDS, TEXTS, Notice, notices
 from carnet.notify.models import NotificationSettings, OutboxMessage
 from carnet.records.keys import data_key
 from carnet.records.service import load_record
@@ -113,32 +115,42 @@ def enqueue_for(session: Session, events: Sequence[AuditEvent], *, unit_id: uuid
         )
     }
     now, queued = clock.now(), 0
+
+    def queue(notice: Notice, channel: str, kind: str, recipient_ct: bytes | None, rpps: str | None) -> None:
+        subject, body = TEXTS[kind]
+        session.add(
+            OutboxMessage(
+                id=uuid.uuid4(),
+                patient_id=notice.patient_id,
+                message_id=message_id(unit_id, notice.event_index, kind, channel),
+                kind=kind,
+                channel=channel,
+                recipient_ct=recipient_ct,
+                recipient_rpps=rpps,
+                subject=subject,
+                body=body if channel == "email" else body.split("\n")[0],
+                state="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=None,
+                last_error=None,
+            )
+        )
+
     for notice in due:
+        if notice.kind == "emergency-access":
+            doctor = access_repository.get_settings(session, notice.patient_id)
+            if doctor is not None and doctor.regular_doctor_rpps and address_of(session, doctor.regular_doctor_rpps):
+                queue(notice, "email", "emergency-access-doctor", None, doctor.regular_doctor_rpps)
+                queued += 1
         row = settings.get(notice.patient_id)
         if row is None:
             continue  # no address given: nothing can be sent
         for channel, recipient in (("email", row.email_ct), ("sms", row.phone_ct)):
             if recipient is None or f"{notice.kind}:{channel}" not in row.wanted:
                 continue
-            subject, body = TEXTS[notice.kind]
-            session.add(
-                OutboxMessage(
-                    id=uuid.uuid4(),
-                    patient_id=notice.patient_id,
-                    message_id=message_id(unit_id, notice.event_index, notice.kind, channel),
-                    kind=notice.kind,
-                    channel=channel,
-                    recipient_ct=recipient,
-                    subject=subject,
-                    body=body if channel == "email" else body.split("\n")[0],
-                    state="pending",
-                    attempts=0,
-                    created_at=now,
-                    next_attempt_at=now,
-                    sent_at=None,
-                    last_error=None,
-                )
-            )
+            queue(notice, channel, notice.kind, recipient, None)
             queued += 1
     return queued
 

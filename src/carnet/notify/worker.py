@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from carnet.context import Context
+from carnet.identity.directory import address_of
 from carnet.kit import clock
 from carnet.kit.crypto import DecryptionError, KeyProvider
 from carnet.kit.errors import CarnetError
@@ -83,14 +84,12 @@ def deliver_one(sessions: sessionmaker[Session], keys: KeyProvider, senders: dic
         ).one_or_none()
         if row is None:
             return False
-        ctx = Context(session=session, keys=keys, max_document_bytes=0)
-        try:
-            # A system job reading only the address to write to, never medical content.
-            recipient = data_key(ctx, row.patient_id).decrypt_text(
-                row.recipient_ct, aad=contact_aad(row.channel, row.patient_id)
+        recipient = _recipient(session, keys, row)
+        if recipient is None:
+            row.state, row.last_error = (
+                "failed",
+                "no address for the recipient (record destroyed, or not in the directory)",
             )
-        except (CarnetError, DecryptionError):
-            row.state, row.last_error = "failed", "the recipient cannot be read (record destroyed?)"
             return True
         try:
             senders[row.channel].send(Outgoing(row.message_id, row.channel, recipient, row.subject, row.body))
@@ -105,6 +104,22 @@ def deliver_one(sessions: sessionmaker[Session], keys: KeyProvider, senders: dic
             return True
         row.state, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
         return True
+
+
+def _recipient(session: Session, keys: KeyProvider, row: OutboxMessage) -> str | None:
+    """The address to write to: a professional's from the directory, a patient's decrypted (a system job
+    reading only that, never medical content)."""
+    if row.recipient_rpps is not None:
+        return address_of(session, row.recipient_rpps)
+    if row.recipient_ct is None:
+        return None
+    ctx = Context(session=session, keys=keys, max_document_bytes=0)
+    try:
+        return data_key(ctx, row.patient_id).decrypt_text(
+            row.recipient_ct, aad=contact_aad(row.channel, row.patient_id)
+        )
+    except (CarnetError, DecryptionError):
+        return None
 
 
 def run_worker(
