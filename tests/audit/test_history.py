@@ -14,7 +14,7 @@ from carnet.audit.export import export_professional
 from carnet.audit.history import access_history
 from carnet.context import Context
 from carnet.kit import clock
-from carnet.kit.errors import Forbidden, Gone, NotFound
+from carnet.kit.errors import Forbidden, Gone, Invalid, NotFound
 from carnet.records.documents import deposit_document, get_document, list_documents, set_author_flags
 from carnet.records.schemas import DocumentQuery, PatientIdentity
 from carnet.records.service import destroy_record, request_destruction
@@ -61,6 +61,10 @@ def test_the_patient_reads_who_accessed_what_in_plain_words(ctx: Context) -> Non
         f"Médecin (RPPS {DOCTOR.ref}) read your document “Bilan cardiaque” of 03 March 2026"
     ]
     assert access_history(ctx, patient, patient_id, since=clock.now() + timedelta(hours=1)).lines == []
+    assert {line.mode for line in access_history(ctx, patient, patient_id, mode="emergency").lines} == {"emergency"}
+    assert {line.action for line in access_history(ctx, patient, patient_id, mode="normal").lines} >= {"document.read"}
+    with pytest.raises(Invalid, match="Unknown mode 'panic'"):
+        access_history(ctx, patient, patient_id, mode="panic")
     first = access_history(ctx, patient, patient_id, limit=2)
     assert len(first.lines) == 2 and first.next_offset == 2
     assert [line.at for line in page.lines] == sorted((line.at for line in page.lines), reverse=True)

@@ -18,6 +18,7 @@ from carnet.audit import repository
 from carnet.audit.models import AuditEntry
 from carnet.context import Context
 from carnet.kit import clock
+from carnet.kit.errors import Invalid
 from carnet.kit.professions import PROFESSIONS
 from carnet.records import repository as records_repository
 from carnet.records.documents import document_title
@@ -147,6 +148,7 @@ def access_history(
     patient_id: uuid.UUID,
     *,
     professional: str | None = None,
+    mode: str | None = None,
     emergency_only: bool = False,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -154,13 +156,19 @@ def access_history(
     limit: int = 50,
     offset: int = 0,
 ) -> HistoryPage:
-    """A page of who accessed the record, newest first, in the reader's language."""
+    """A page of who accessed the record, newest first, in the reader's language.
+
+    Filters: one professional (RPPS), one mode (normal, emergency, regulation, deposit-only), the emergency
+    modes only, a period.
+    """
+    if mode is not None and mode not in MODES["en"]:
+        raise Invalid(f"Unknown mode '{mode}'; modes: {', '.join(MODES['en'])}.", code="invalid-mode")
     _, access = load_record(ctx, actor, Action.HISTORY_READ, patient_id)
     rows = repository.chain_page(
         ctx.session,
         patient_id,
         actor_ref=professional,
-        modes=EMERGENCY_MODES if emergency_only else None,
+        modes=EMERGENCY_MODES if emergency_only else ((mode,) if mode else None),
         since=since,
         until=until,
         limit=limit,
