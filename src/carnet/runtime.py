@@ -76,8 +76,8 @@ def unit_of_work(
     try:
         with session.begin():
             yield ctx
-            audit_service.write_events(session, ctx.audit)
             notify_service.enqueue_for(session, ctx.audit, unit_id=uuid.uuid4())
+            audit_service.write_events(session, ctx.audit)
     except BaseException:
         if ctx.audit:
             _write_after_failure(sessions, ctx)

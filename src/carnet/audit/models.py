@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carnet.kit.db import Base
@@ -33,7 +33,11 @@ class AuditEntry(Base):
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_audit_entries_actor_at", "actor_ref", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entries_actor_at", "actor_ref", "at"),
+        # "Has this professional accessed this record before?" (first-access notices), one index probe.
+        Index("ix_audit_entries_chain_actor", "chain_id", "actor_ref", postgresql_where=text("allowed")),
+    )
 
 
 class AuditHead(Base):

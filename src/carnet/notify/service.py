@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carnet.access import repository as access_repository
@@ -91,19 +91,21 @@ def message_id(unit_id: uuid.UUID, event_index: int, kind: str, channel: str) ->
 
 
 def enqueue_for(session: Session, events: Sequence[AuditEvent], *, unit_id: uuid.UUID) -> int:
-    """Put in the outbox, in the unit of work's own transaction, the notices its decisions call for."""
+    """Put in the outbox, in the unit of work's own transaction, the notices its decisions call for.
+
+    Runs before the unit's decisions are written to the trail, which it reads to tell a first access.
+    """
     if not any(event.allowed for event in events):
         return 0
 
     def first_access(patient_id: uuid.UUID, rpps: str) -> bool:
-        # The unit's own entries are already written: a first access is one with no allowed entry before them.
-        in_unit = sum(1 for e in events if e.allowed and e.chain_id == patient_id and e.actor_ref == rpps)
-        total = session.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
+        # Called before this unit's own entries are written: any allowed entry found is an earlier access.
+        earlier = (
+            select(AuditEntry.seq)
             .where(AuditEntry.chain_id == patient_id, AuditEntry.actor_ref == rpps, AuditEntry.allowed)
+            .exists()
         )
-        return total == in_unit
+        return not session.scalar(select(earlier))
 
     due = notices(events, first_access)
     if not due:
