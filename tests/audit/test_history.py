@@ -56,6 +56,8 @@ def test_the_patient_reads_who_accessed_what_in_plain_words(ctx: Context) -> Non
     emergency_lines = access_history(ctx, patient, patient_id, emergency_only=True).lines
     assert {line.action for line in emergency_lines} == {"emergency.declare", "document.list"}
     assert all(line.emergency and "en urgence (bris de glace)" in line.text for line in emergency_lines)
+    (declared,) = [line for line in emergency_lines if line.action == "emergency.declare"]
+    assert declared.text.endswith("Motif : « Malaise sur la voie publique, patient inconscient ».")
     english = access_history(ctx, patient, patient_id, professional=DOCTOR.ref, language="en").lines
     assert [line.text.split(" on ")[0] for line in english] == [
         f"Médecin (RPPS {DOCTOR.ref}) read your document “Bilan cardiaque” of 03 March 2026"

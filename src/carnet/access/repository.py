@@ -152,3 +152,10 @@ def add_matrix_version(session: Session, matrix: Matrix, *, changed_by: str, rea
     session.add(MatrixVersion(version=matrix.version, created_at=now, changed_by=changed_by, reason=reason))
     session.flush()
     session.add_all(MatrixCell(version=matrix.version, profession=p, class_code=c) for p, c in sorted(matrix.cells))
+
+
+def episodes_by_id(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[EmergencyEpisode]:
+    if not ids:
+        return []
+    statement = select(EmergencyEpisode).where(EmergencyEpisode.patient_id == patient_id, EmergencyEpisode.id.in_(ids))
+    return list(session.scalars(statement))

@@ -137,6 +137,19 @@ def read_settings(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> Settings
     )
 
 
+def justification_aad(episode_id: uuid.UUID) -> str:
+    return f"emergency_episodes:{episode_id}"
+
+
+def justifications(ctx: Context, patient_id: uuid.UUID, episode_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The written reasons of these episodes, for a use case that has passed the gate (the patient's history)."""
+    rows = repository.episodes_by_id(ctx.session, patient_id, episode_ids)
+    if not rows:
+        return {}
+    key = data_key(ctx, patient_id)
+    return {row.id: key.decrypt_text(row.justification_ct, aad=justification_aad(row.id)) for row in rows}
+
+
 def declare_emergency(
     ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str, *, duration: timedelta = MAX_EPISODE
 ) -> EpisodeView:
@@ -159,7 +172,7 @@ def declare_emergency(
             patient_id=patient_id,
             professional_rpps=actor.ref,
             mode=mode.value,
-            justification_ct=data_key(ctx, patient_id).encrypt_text(text, aad=f"emergency_episodes:{episode_id}"),
+            justification_ct=data_key(ctx, patient_id).encrypt_text(text, aad=justification_aad(episode_id)),
             started_at=now,
             ends_at=now + duration,
         )

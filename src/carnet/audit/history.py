@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from carnet.access.actor import Actor
 from carnet.access.policy import Action, Relation
+from carnet.access.service import justifications
 from carnet.audit import repository
 from carnet.audit.models import AuditEntry
 from carnet.context import Context
@@ -95,21 +96,21 @@ WORDS: dict[Language, dict[str, str]] = {
         "you": "Vous",
         "representative": "Votre représentant légal",
         "system": "Carnet (traitement {ref})",
-        "someone": "Un patient",
         "document": "votre document « {title} » du {date}",
         "unknown": "un document",
         "refused": "— refusé",
         "tried": "a tenté : ",
+        "because": "Motif :",
     },
     "en": {
         "you": "You",
         "representative": "Your legal representative",
         "system": "Carnet (job {ref})",
-        "someone": "A patient",
         "document": "your document “{title}” of {date}",
         "unknown": "a document",
         "refused": "— refused",
         "tried": "tried: ",
+        "because": "Reason:",
     },
 }
 
@@ -133,13 +134,17 @@ class HistoryPage:
     next_offset: int | None
 
 
-def _subject_document(subject: str | None) -> uuid.UUID | None:
-    if subject and subject.startswith("document:"):
+def _subject_id(subject: str | None, prefix: str) -> uuid.UUID | None:
+    if subject and subject.startswith(prefix):
         try:
-            return uuid.UUID(subject.removeprefix("document:"))
+            return uuid.UUID(subject.removeprefix(prefix))
         except ValueError:
             return None
     return None
+
+
+def _subject_document(subject: str | None) -> uuid.UUID | None:
+    return _subject_id(subject, "document:")
 
 
 def access_history(
@@ -178,6 +183,8 @@ def access_history(
     rows = rows[:limit]
     wanted = [d for d in (_subject_document(row.subject) for row in rows) if d is not None]
     documents = {d.id: d for d in records_repository.documents_by_id(ctx.session, patient_id, wanted)}
+    episodes = [e for e in (_subject_id(row.subject, "episode:") for row in rows) if e is not None]
+    reasons = justifications(ctx, patient_id, episodes)
     now = clock.now()
     lines = []
     for row in rows:
@@ -193,7 +200,8 @@ def access_history(
             title = document_title(ctx, document)
             date = document.act_date.strftime("%d/%m/%Y" if language == "fr" else "%d %B %Y")
             what = WORDS[language]["document"].format(title=title, date=date)
-        lines.append(_line(row, actor, what, language))
+        reason = reasons.get(_subject_id(row.subject, "episode:") or uuid.UUID(int=0))
+        lines.append(_line(row, actor, what, language, reason))
     return HistoryPage(lines=lines, next_offset=offset + limit if more else None)
 
 
@@ -207,7 +215,7 @@ def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
     return f"{label} (RPPS {row.actor_ref})"
 
 
-def _line(row: AuditEntry, reader: Actor, what: str, language: Language) -> HistoryLine:
+def _line(row: AuditEntry, reader: Actor, what: str, language: Language, reason: str | None) -> HistoryLine:
     verb = VERBS[language].get(row.action, row.action).format(what=what, detail=(row.subject or "").split(":")[0])
     when = row.at.astimezone(PARIS)
     stamp = when.strftime("le %d/%m/%Y à %H:%M" if language == "fr" else "on %d %B %Y at %H:%M")
@@ -215,6 +223,8 @@ def _line(row: AuditEntry, reader: Actor, what: str, language: Language) -> Hist
     who, words = _who(row, reader, language), WORDS[language]
     if row.allowed:
         text = f"{who} {verb} {stamp}{mode}."
+        if reason is not None:
+            text += f" {words['because']} « {reason} »." if language == "fr" else f" {words['because']} “{reason}”."
     else:
         text = f"{who} {words['tried']}{verb} {stamp}{mode} {words['refused']}."
     return HistoryLine(
