@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -34,17 +34,47 @@ def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) ->
     return row.seq - count, bytes(row.hash)
 
 
-APPEND_CHUNK = 2000  # rows per statement: 16 columns each stays far below PostgreSQL's 65,535 parameters
+# One statement inserts the entries, from one array per column, and moves the head: its text never changes
+# (so it is prepared once), and its 17 parameters stay 17 however many entries a unit of work appends.
+_APPEND = text(
+    """
+    WITH appended AS (
+        INSERT INTO audit_entries (chain_id, seq, at, actor_kind, actor_ref, profession, organisation, mode,
+                                   action, subject, allowed, reason, source, request_id, prev_hash, hash)
+        SELECT :chain_id, * FROM unnest(
+            CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_kind AS text[]),
+            CAST(:actor_ref AS text[]), CAST(:profession AS text[]), CAST(:organisation AS text[]),
+            CAST(:mode AS text[]), CAST(:action AS text[]), CAST(:subject AS text[]),
+            CAST(:allowed AS boolean[]), CAST(:reason AS text[]), CAST(:source AS text[]),
+            CAST(:request_id AS text[]), CAST(:prev_hash AS bytea[]), CAST(:hash AS bytea[])
+        )
+    )
+    UPDATE audit_heads SET hash = :head_hash WHERE chain_id = :chain_id
+    """
+)
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor_kind",
+    "actor_ref",
+    "profession",
+    "organisation",
+    "mode",
+    "action",
+    "subject",
+    "allowed",
+    "reason",
+    "source",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
 
 
 def append(session: Session, chain_id: uuid.UUID, rows: list[dict[str, object]]) -> None:
-    """Insert the entries and move the head's hash along, one statement per chunk of rows."""
-    for start in range(0, len(rows), APPEND_CHUNK):
-        chunk = rows[start : start + APPEND_CHUNK]
-        entries = insert(AuditEntry).values(chunk).cte("appended")
-        session.execute(
-            update(AuditHead).where(AuditHead.chain_id == chain_id).values(hash=chunk[-1]["hash"]).add_cte(entries)
-        )
+    """Insert the entries and move the head's hash to the last of them, in one statement."""
+    columns = {name: [row[name] for row in rows] for name in _COLUMNS}
+    session.execute(_APPEND, {"chain_id": chain_id, "head_hash": rows[-1]["hash"], **columns})
 
 
 def heads(session: Session, chain_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, bytes]]:
