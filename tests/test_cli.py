@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,3 +190,23 @@ def test_operators_change_the_matrix_and_it_keeps_who_and_why(
     finally:
         engine.dispose()
     assert tuple(row) == ("ops-42", reason)
+
+
+def test_a_fresh_cluster_without_the_application_role(
+    fresh_database: Callable[[], str], base_env: dict[str, str]
+) -> None:
+    """A role the cluster has never seen: serve explains, demo creates it through the migrations first."""
+    role = f"carnet_app_{uuid.uuid4().hex[:8]}"
+    env = {
+        **base_env,
+        "CARNET_DATABASE_URL": fresh_database(),
+        "CARNET_DATABASE_ROLE": role,
+        "CARNET_MASTER_KEY": generate_master_key_text(),
+    }
+    refused = run(env, "serve")
+    assert refused.returncode == 2, refused.stderr
+    assert f'role "{role}" does not exist (run `carnet migrate`' in refused.stderr
+    assert "Traceback" not in refused.stderr
+    demo = run(env, "demo", "--patients", "2", "--no-serve")
+    assert demo.returncode == 0, demo.stderr
+    assert "Demo data: 2 new records" in demo.stdout

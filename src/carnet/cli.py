@@ -14,6 +14,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import DBAPIError
 
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
@@ -77,7 +78,10 @@ def _runtime(settings: Settings, *, apply: bool = False) -> Runtime:
 def migrate() -> None:
     """Apply the database migrations."""
     settings = load_settings()
-    apply_migrations(resolve_database_url(settings), app_role=settings.database_role)
+    try:
+        apply_migrations(resolve_database_url(settings), app_role=settings.database_role)
+    except DBAPIError as exc:
+        raise ConfigurationError(f"Cannot migrate the database: {str(exc.orig).strip()}") from None
     out.print("Database schema is up to date.")
 
 

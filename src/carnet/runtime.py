@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from carnet.audit import service as audit_service
@@ -99,16 +99,23 @@ def start_runtime(settings: Settings, *, apply_migrations: bool = False, url: st
     """Connect, bring or check the schema, and check the master key; refuse to start on any mismatch."""
     keys = settings.key_provider()
     url = url or resolve_database_url(settings)
+    if apply_migrations:
+        # First: the migrations create the role the application's connections act as.
+        try:
+            migrate(url, app_role=settings.database_role)
+        except DBAPIError as exc:
+            raise ConfigurationError(f"Cannot migrate the database: {str(exc.orig).strip()}") from None
     engine = make_engine(url, role=settings.database_role)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
-        raise ConfigurationError(f"Cannot reach the database: {str(exc.orig).strip()}") from None
-    if apply_migrations:
-        migrate(url, app_role=settings.database_role)
-    elif not schema_is_current(engine, url):
+        reason = str(exc.orig).strip()
+        if "role" in reason and "does not exist" in reason:
+            reason += " (run `carnet migrate`, which creates it)"
+        raise ConfigurationError(f"Cannot reach the database: {reason}") from None
+    if not schema_is_current(engine, url):
         engine.dispose()
         raise ConfigurationError("The database schema is not up to date: run `carnet migrate` first.")
     runtime = Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine), keys=keys)
