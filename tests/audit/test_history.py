@@ -98,6 +98,14 @@ def test_the_history_never_reveals_a_hidden_document(ctx: Context) -> None:
     assert "Résultat à annoncer" not in own and "Consultation IVG" in own
     parents = " ".join(line.text for line in access_history(ctx, Actor.patient(parent_id), child).lines)
     assert "Résultat à annoncer" not in parents and "Consultation IVG" not in parents
+    flush_trail(ctx)
+    # The child's own reading of the history, seen by the parent, and the parent's, seen by the child.
+    assert "Le titulaire du dossier a consulté l'historique des accès" in " ".join(
+        line.text for line in access_history(ctx, Actor.patient(parent_id), child).lines
+    )
+    assert "Votre représentant légal a consulté l'historique des accès" in " ".join(
+        line.text for line in access_history(ctx, Actor.patient(child), child).lines
+    )
     for intruder in (DOCTOR, Actor.patient(uuid.uuid4())):
         with pytest.raises((Forbidden, NotFound)):
             access_history(ctx, intruder, child)

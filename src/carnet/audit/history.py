@@ -95,6 +95,7 @@ WORDS: dict[Language, dict[str, str]] = {
     "fr": {
         "you": "Vous",
         "representative": "Votre représentant légal",
+        "holder": "Le titulaire du dossier",
         "system": "Carnet (traitement {ref})",
         "document": "votre document « {title} » du {date}",
         "unknown": "un document",
@@ -105,6 +106,7 @@ WORDS: dict[Language, dict[str, str]] = {
     "en": {
         "you": "You",
         "representative": "Your legal representative",
+        "holder": "The record's holder",
         "system": "Carnet (job {ref})",
         "document": "your document “{title}” of {date}",
         "unknown": "a document",
@@ -208,7 +210,10 @@ def access_history(
 def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
     words = WORDS[language]
     if row.actor_kind == "patient":
-        return words["you"] if row.actor_ref == reader.ref else words["representative"]
+        if row.actor_ref == reader.ref:
+            return words["you"]
+        # Another patient in this record's trail: its holder (when a representative reads), or a representative.
+        return words["holder"] if row.actor_ref == str(row.chain_id) else words["representative"]
     if row.actor_kind == "system":
         return words["system"].format(ref=row.actor_ref)
     label = PROFESSIONS.get(row.profession or "", row.profession or "?")
