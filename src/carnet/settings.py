@@ -11,8 +11,7 @@ import platformdirs
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carnet.audit.seal import SealingKey
-from carnet.kit.crypto import KeyProvider, key_provider_from_file, parse_master_keys
+from carnet.kit.crypto import KeyProvider, SealingKey, key_provider_from_file, parse_master_keys
 from carnet.kit.errors import ConfigurationError
 
 

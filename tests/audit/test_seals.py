@@ -18,7 +18,6 @@ from carnet.audit import repository
 from carnet.audit.chain import GENESIS, entry_hash
 from carnet.audit.models import AuditEntry, AuditHead, Seal
 from carnet.audit.seal import (
-    SealingKey,
     check_consistency,
     check_entry_proof,
     prove_consistency,
@@ -27,7 +26,7 @@ from carnet.audit.seal import (
     verify_seals,
 )
 from carnet.audit.service import verify
-from carnet.kit.crypto import generate_master_key_text, parse_master_keys
+from carnet.kit.crypto import SealingKey, generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_sessionmaker
 from carnet.kit.errors import NotFound
 from carnet.records.documents import list_documents

@@ -8,26 +8,24 @@ never enters the database.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import struct
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pymerkle import BaseMerkleTree, InvalidProof, verify_consistency, verify_inclusion
 from pymerkle.proof import MerkleProof
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from carnet.audit.chain import StoredEntry
+from carnet.audit.chain import StoredEntry, entry_hash
 from carnet.audit.models import AuditHead, Seal, SealLeaf
 from carnet.kit import clock
-from carnet.kit.errors import ConfigurationError, NotFound
+from carnet.kit.crypto import SealingKey
+from carnet.kit.errors import NotFound
 
 
 def leaf_data(chain_id: uuid.UUID, seq: int, head_hash: bytes) -> bytes:
@@ -64,28 +62,6 @@ class PostgresLog(BaseMerkleTree):  # type: ignore[misc]
 
     def _get_size(self) -> int:
         return int(self.session.scalar(select(func.coalesce(func.max(SealLeaf.index), 0))) or 0)
-
-
-@dataclass(frozen=True)
-class SealingKey:
-    private: Ed25519PrivateKey = field(repr=False)
-
-    @classmethod
-    def from_text(cls, text: str, *, source: str) -> SealingKey:
-        try:
-            seed = base64.b64decode(text.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            raise ConfigurationError(f"The audit sealing key from {source} is not valid base64.") from None
-        if len(seed) != 32:
-            raise ConfigurationError(f"The audit sealing key from {source} is not 32 bytes.")
-        return cls(Ed25519PrivateKey.from_private_bytes(seed))
-
-    def public(self) -> bytes:
-        return self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-    @property
-    def key_id(self) -> str:
-        return hashlib.sha256(self.public()).hexdigest()[:16]
 
 
 def seal_message(size: int, root: bytes) -> bytes:
@@ -162,8 +138,6 @@ def check_entry_proof(proof: EntryProof, public_key: bytes) -> bool:
         )
     except InvalidSignature:
         return False
-    from carnet.audit.chain import entry_hash
-
     entries = proof.entries
     if not entries:
         return False

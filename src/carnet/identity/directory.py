@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 
 from carnet.identity.models import DirectoryEntry
 from carnet.kit import clock
 from carnet.kit.errors import Invalid
-from carnet.kit.identifiers import parse_rpps
+from carnet.kit.identifiers import EMAIL, parse_rpps
 from carnet.kit.professions import parse_profession
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
 def set_entry(session: Session, *, operator: str, rpps: str, name: str, profession: str, email: str) -> None:
@@ -21,7 +17,7 @@ def set_entry(session: Session, *, operator: str, rpps: str, name: str, professi
     name, email, operator = name.strip(), email.strip(), operator.strip()
     if not name or len(name) > 120:
         raise Invalid("A professional's name has 1 to 120 characters.", code="invalid-name")
-    if not _EMAIL.match(email):
+    if not EMAIL.match(email):
         raise Invalid("The professional's messaging address is not a valid e-mail address.", code="invalid-email")
     if not operator:
         raise Invalid("A directory change names its operator.", code="invalid-operator")

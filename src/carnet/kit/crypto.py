@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from carnet.kit.errors import ConfigurationError
 
@@ -156,3 +158,27 @@ def key_provider_from_file(path: Path) -> StaticKeyProvider:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"The master key file {path} cannot be read: {exc}.") from None
     return parse_master_keys(text, source=str(path))
+
+
+@dataclass(frozen=True)
+class SealingKey:
+    """The Ed25519 key that signs audit seals; it never enters the database."""
+
+    private: Ed25519PrivateKey = field(repr=False)
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str) -> SealingKey:
+        try:
+            seed = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigurationError(f"The audit sealing key from {source} is not valid base64.") from None
+        if len(seed) != 32:
+            raise ConfigurationError(f"The audit sealing key from {source} is not 32 bytes.")
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def public(self) -> bytes:
+        return self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.public()).hexdigest()[:16]

@@ -17,6 +17,8 @@ _SEPARATORS = re.compile(r"[\s.\-]")
 # (2A / 2B for Corsica), commune or country, order number.
 _NIR = re.compile(r"^[123478]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}$")
 INS_OID = "urn:oid:1.2.250.1.213.1.4.8"
+# A plausible e-mail address: a local part, an @, a domain with a dot. Deliverability is the relay's to judge.
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
 def _normalise(raw: str) -> str:

@@ -20,12 +20,12 @@ from carnet.context import Context
 from carnet.identity.directory import address_of
 from carnet.kit import clock
 from carnet.kit.errors import Invalid
+from carnet.kit.identifiers import EMAIL
 from carnet.notify.messages import CHANNELS, DEFAULT_WANTED, KINDS, TEXTS, Notice, notices
 from carnet.notify.models import NotificationSettings, OutboxMessage
 from carnet.records.keys import data_key
 from carnet.records.service import load_record
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
@@ -52,7 +52,7 @@ def set_notification_settings(
     """Where to reach the patient (e-mail, mobile in international form) and which notices by which channel."""
     email = email.strip() if email else None
     phone = re.sub(r"[\s.\-]", "", phone) if phone else None
-    if email is not None and not _EMAIL.match(email):
+    if email is not None and not EMAIL.match(email):
         raise Invalid("The e-mail address is not valid.", code="invalid-email")
     if phone is not None and not _PHONE.match(phone):
         raise Invalid("A mobile number is written in international form, e.g. +33612345678.", code="invalid-phone")
