@@ -99,7 +99,14 @@ def every_decision_is_audited(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
         monkeypatch.setattr(gate, name, wrapper)
 
-    for name in ("authorize", "authorize_item", "authorize_unscoped", "record_missing", "record_unknown_record"):
+    for name in (
+        "authorize",
+        "authorize_item",
+        "authorize_unscoped",
+        "record_missing",
+        "record_unknown_record",
+        "trace_authentication",
+    ):
         counting(name)
     original_write = audit_service.write_events
 

@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from carnet.kit.errors import CarnetError
+from carnet.api import auth, cards, oauth
+from carnet.api.deps import Web
+from carnet.identity.clients import OAuthError
+from carnet.kit.errors import CarnetError, TooManyAttempts, Unauthenticated
 from carnet.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Carnet", version="0.1.0", summary="National shared medical record")
+    app.state.web = Web.build(runtime)
+    for router in (auth.router, oauth.router, cards.router):
+        app.include_router(router)
 
     @app.exception_handler(CarnetError)
-    async def carnet_error(_request: Request, exc: CarnetError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
+    async def carnet_error(request: Request, exc: CarnetError) -> JSONResponse:
+        if isinstance(exc, OAuthError):
+            return oauth.oauth_error(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, Unauthenticated) and request.headers.get("authorization", "").lower().startswith("bearer"):
+            description = exc.message.replace('"', "'")
+            headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        return JSONResponse({"code": "invalid", "message": message}, status_code=422)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "The database does not answer."}})
     def health() -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import platformdirs
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carnet.kit.crypto import KeyProvider, SealingKey, key_provider_from_file, parse_master_keys
+from carnet.kit.crypto import (
+    KeyProvider,
+    SealingKey,
+    generate_master_key_text,
+    key_provider_from_file,
+    parse_master_keys,
+)
 from carnet.kit.errors import ConfigurationError
 
 
@@ -43,6 +50,17 @@ class Settings(BaseSettings):
     smtp_sender: str = "Carnet <ne-pas-repondre@carnet.localhost>"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
+    # Where people and software reach Carnet; the built-in token issuer names itself by it.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    token_audience: str = "carnet-api"  # noqa: S105 (the "aud" tokens must carry, not a secret)
+    token_signing_key: SecretStr | None = None
+    token_signing_key_file: Path | None = None
+    token_lifetime_seconds: int = Field(default=600, ge=30, le=3600)
+    # An external OpenID Connect issuer whose tokens Carnet also accepts (the national professional IdP).
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    # Session cookies carry the Secure flag unless this is turned off (plain-HTTP development only).
+    cookie_secure: bool = True
 
     @model_validator(mode="after")
     def _production_needs_external_database(self) -> Settings:
@@ -81,6 +99,34 @@ class Settings(BaseSettings):
             return self.sealing_key().public()
         return None
 
+    @model_validator(mode="after")
+    def _external_issuer_needs_its_keys(self) -> Settings:
+        if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
+            raise ValueError("CARNET_OIDC_ISSUER and CARNET_OIDC_JWKS_URL go together")
+        if self.env is Environment.PRODUCTION and not self.cookie_secure:
+            raise ValueError("CARNET_COOKIE_SECURE cannot be turned off in production")
+        return self
+
+    def token_key(self) -> SealingKey:
+        """The Ed25519 key the built-in issuer signs access tokens with; a development key outside production."""
+        if self.token_signing_key is not None:
+            return SealingKey.from_text(
+                self.token_signing_key.get_secret_value(), source="CARNET_TOKEN_SIGNING_KEY", what="token signing key"
+            )
+        path = self.token_signing_key_file
+        if path is None:
+            if self.env is Environment.PRODUCTION:
+                raise ConfigurationError(
+                    "No token signing key: set CARNET_TOKEN_SIGNING_KEY or CARNET_TOKEN_SIGNING_KEY_FILE "
+                    "(`carnet keys generate` makes one)."
+                )
+            path = ensure_key_file(self.data_dir / "dev-token-signing.key")
+        try:
+            text = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"The token signing key file cannot be read: {exc}.") from None
+        return SealingKey.from_text(text, source=str(path), what="token signing key")
+
     @property
     def dev_sealing_key_file(self) -> Path:
         return self.data_dir / "dev-audit-sealing.key"
@@ -95,6 +141,19 @@ class Settings(BaseSettings):
             "No master key: set CARNET_MASTER_KEY (base64 of 32 random bytes, `carnet keys generate` makes "
             "one) or CARNET_MASTER_KEY_FILE. `carnet demo` creates a development key by itself."
         )
+
+
+def ensure_key_file(path: Path) -> Path:
+    """A development key file, created with a fresh random key (readable by its owner only) if missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path  # another process made it first
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(generate_master_key_text() + "\n")
+    return path
 
 
 def load_settings() -> Settings:

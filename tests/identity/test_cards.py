@@ -12,10 +12,10 @@ from carnet.context import Context
 from carnet.identity.cards import SimulatedCard, issue_challenge, present_card, register_card
 from carnet.identity.models import CardChallenge
 from carnet.kit import clock
-from carnet.kit.errors import Conflict, Forbidden, Invalid
+from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from carnet.records.documents import list_documents
 from carnet.records.schemas import DocumentQuery
-from tests.factories import SYSTEM, open_test_record, rpps
+from tests.factories import SYSTEM, new_ins, open_test_record, rpps
 
 DOCTOR = Actor.professional(rpps(11), "10")
 PHARMACIST = Actor.professional(rpps(12), "21")
@@ -23,9 +23,10 @@ PHARMACIST = Actor.professional(rpps(12), "21")
 
 @pytest.fixture
 def card_holder(ctx: Context) -> tuple[uuid.UUID, SimulatedCard]:
-    patient_id = open_test_record(ctx)
+    ins = new_ins()
+    patient_id = open_test_record(ctx, ins=ins)
     card = SimulatedCard.new(f"VIT{uuid.uuid4().int % 10**10:010d}")
-    register_card(ctx, SYSTEM, patient_id, card.serial, card.public_key())
+    register_card(ctx, SYSTEM, ins, card.serial, card.public_key())
     return patient_id, card
 
 
@@ -103,11 +104,24 @@ def test_unknown_card_and_blocked_professional(ctx: Context, card_holder: tuple[
 
 def test_card_registration_checks_its_input(ctx: Context, card_holder: tuple[uuid.UUID, SimulatedCard]) -> None:
     patient_id, card = card_holder
+    ins = new_ins()
     with pytest.raises(Conflict):
-        register_card(ctx, SYSTEM, patient_id, card.serial, card.public_key())
+        register_card(ctx, SYSTEM, ins, card.serial, card.public_key())
     with pytest.raises(Invalid, match="serial"):
-        register_card(ctx, SYSTEM, patient_id, "bad serial", card.public_key())
+        register_card(ctx, SYSTEM, ins, "bad serial", card.public_key())
     with pytest.raises(Invalid, match="32 bytes"):
-        register_card(ctx, SYSTEM, patient_id, "VIT0000000001", b"short")
+        register_card(ctx, SYSTEM, ins, "VIT0000000001", b"short")
+    with pytest.raises(Invalid, match="INS"):
+        register_card(ctx, SYSTEM, "123", "VIT0000000001", card.public_key())
+    with pytest.raises(Forbidden):  # only the insurer's systems register cards
+        register_card(ctx, DOCTOR, ins, "VIT0000000002", card.public_key())
     with pytest.raises(Forbidden):
         issue_challenge(ctx, Actor.patient(patient_id))
+
+
+def test_a_card_without_a_record_cannot_authorise(ctx: Context) -> None:
+    card = SimulatedCard.new("VIT7777777701")
+    register_card(ctx, SYSTEM, new_ins(), card.serial, card.public_key())
+    challenge = issue_challenge(ctx, DOCTOR)
+    with pytest.raises(NotFound, match="no record yet"):
+        present_card(ctx, DOCTOR, challenge.id, card.serial, card.sign(challenge, DOCTOR.ref))

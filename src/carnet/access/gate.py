@@ -71,17 +71,19 @@ def matrix(ctx: Context) -> Matrix:
 
 
 def _standing(
-    ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordState
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, state: RecordState, card_presented: bool = False
 ) -> tuple[RecordFacts, Standing, Matrix | None]:
     if actor.kind is ActorKind.SYSTEM:
         return RecordFacts(state), Standing(Relation.SYSTEM), None
+    if actor.kind in (ActorKind.DESK, ActorKind.OPERATOR, ActorKind.ANONYMOUS):
+        return RecordFacts(state, card_presented=card_presented), Standing(Relation.NONE), None
     if actor.kind is ActorKind.PATIENT:
         if actor.is_patient_of(patient_id):
             return RecordFacts(state), Standing(Relation.OWN_PATIENT), None
         representative = repository.is_representative(ctx.session, patient_id, uuid.UUID(actor.ref), clock.today())
         return RecordFacts(state), Standing(Relation.REPRESENTATIVE if representative else Relation.NONE), None
     facts = repository.professional_facts(ctx.session, patient_id, actor.ref, actor.profession or "", clock.now())
-    record = RecordFacts(state, facts.emergency_opt_out, facts.regulation_opt_out)
+    record = RecordFacts(state, facts.emergency_opt_out, facts.regulation_opt_out, card_presented)
     standing = Standing(
         Relation.PROFESSIONAL,
         blocked=facts.blocked,
@@ -124,12 +126,14 @@ def authorize(
     state: RecordState,
     subject: str | None = None,
     item_follows: bool = False,
+    card_presented: bool = False,
 ) -> Access:
     """Allow a record-level action, or raise the error this actor may be shown.
 
     With `item_follows`, an allowed decision is not audited on its own: the decision on the item is.
+    `card_presented` is said only by identity.cards, after it checked the card's signature.
     """
-    facts, standing, profession_matrix = _standing(ctx, actor, patient_id, state)
+    facts, standing, profession_matrix = _standing(ctx, actor, patient_id, state, card_presented)
     decision = decide(actor, action, facts, standing)
     if not (decision.allowed and item_follows):
         _audit(ctx, actor, action, patient_id, subject, decision)
@@ -156,6 +160,40 @@ def authorize_item(ctx: Context, access: Access, action: Action, item: ItemFacts
     if not decision.allowed:
         raise _refusal(decision, access.standing)
     return decision
+
+
+def trace_authentication(
+    ctx: Context,
+    actor: Actor,
+    event: str,
+    chain_id: uuid.UUID,
+    *,
+    allowed: bool,
+    reason: str,
+    subject: str | None = None,
+) -> None:
+    """A proof of identity given or refused (activation, sign-in, second factor, recovery, sign-out).
+
+    No access is decided here, but the trail keeps each one: in the patient's chain when the account is
+    known (the patient reads the attempts on their account), in the chain of no record otherwise.
+    """
+    ctx.audit.append(
+        AuditEvent(
+            chain_id=chain_id,
+            at=clock.now(),
+            actor_kind=actor.kind.value,
+            actor_ref=actor.ref,
+            profession=actor.profession,
+            organisation=actor.organisation,
+            mode=actor.mode.value,
+            action=event,
+            subject=subject,
+            allowed=allowed,
+            reason=reason,
+            source=ctx.source,
+            request_id=ctx.request_id,
+        )
+    )
 
 
 def record_missing(ctx: Context, access: Access, action: Action, subject: str) -> None:

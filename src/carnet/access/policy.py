@@ -38,6 +38,7 @@ class Action(StrEnum):
     CARD_CHALLENGE = "card.challenge"  # a professional's card reader asks for a nonce (no record involved)
     CARD_PRESENCE = "card.presence"  # the patient's carte Vitale, presented to a professional, authorises them
     CARD_REGISTER = "card.register"
+    ACTIVATION_CODE_ISSUE = "account.activation-code"  # a new code for the patient's online account, card shown
     REPRESENTATIVE_LINK = "representative.link"
 
 
@@ -98,6 +99,8 @@ class RecordFacts:
     state: RecordState
     emergency_opt_out: bool = False
     regulation_opt_out: bool = False
+    # The holder's carte Vitale signed a challenge for this actor in this request (checked by identity.cards).
+    card_presented: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +161,11 @@ _SYSTEM_ON_OPEN = frozenset(
         Action.DOCUMENT_DEPOSIT,
         Action.PROFILE_WRITE,
         Action.REPRESENTATIVE_LINK,
-        Action.CARD_REGISTER,
     }
 )
 _SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY})
+# What a desk agent or a professional does for a patient who presents their carte Vitale, and nothing else.
+_WITH_CARD = frozenset({Action.RECORD_OPEN, Action.ACTIVATION_CODE_ISSUE})
 
 
 def _deny(reason: Reason) -> Decision:
@@ -179,6 +183,9 @@ def decide(
     """Whether `actor` may perform `action` on a record (and on one of its items, when given)."""
     if record.state is RecordState.DESTROYED:
         return _deny(Reason.RECORD_DESTROYED)
+    if action in _WITH_CARD and actor.kind in (ActorKind.PROFESSIONAL, ActorKind.DESK):
+        # At a desk, a counter or a surgery: only for a patient standing there with their card.
+        return Decision(True, Reason.CARD_PRESENCE) if record.card_presented else _deny(Reason.NO_RULE)
     relation = standing.relation
     if relation in (Relation.OWN_PATIENT, Relation.REPRESENTATIVE) and actor.kind is ActorKind.PATIENT:
         return _patient(action, record, relation, item)
@@ -223,9 +230,11 @@ def shows(
 
 
 def decide_unscoped(actor: Actor, action: Action) -> Decision:
-    """Actions that touch no record yet: only a professional's card reader asks for a card challenge."""
-    if action is Action.CARD_CHALLENGE and actor.kind is ActorKind.PROFESSIONAL:
+    """Actions that touch no record yet: card readers ask for challenges, the insurer registers cards."""
+    if action is Action.CARD_CHALLENGE and actor.kind in (ActorKind.PROFESSIONAL, ActorKind.DESK):
         return Decision(True, Reason.CARD_PRESENCE)
+    if action is Action.CARD_REGISTER and actor.kind is ActorKind.SYSTEM:
+        return Decision(True, Reason.SYSTEM_JOB)
     return _deny(Reason.NO_RULE)
 
 

@@ -52,6 +52,15 @@ VERBS: dict[Language, dict[str, str]] = {
         "emergency.declare": "a déclaré un accès d'urgence à votre dossier",
         "card.presence": "a été autorisé par la présentation de votre carte Vitale",
         "representative.link": "a enregistré un représentant légal",
+        "account.activation-code": "a remis un code d'activation de votre compte, sur présentation de votre carte",
+        "account.activate": "a activé votre compte en ligne",
+        "login.password": "s'est connecté à votre compte (mot de passe)",
+        "login.second-factor": "s'est connecté à votre compte (second facteur)",
+        "login.reauthenticate": "a confirmé son identité pour une action sensible",
+        "logout": "s'est déconnecté",
+        "logout.everywhere": "a fermé toutes les sessions de votre compte",
+        "recovery.request": "a demandé la réinitialisation de votre mot de passe",
+        "recovery.complete": "a changé votre mot de passe par réinitialisation",
     },
     "en": {
         "record.open": "opened your record",
@@ -75,6 +84,15 @@ VERBS: dict[Language, dict[str, str]] = {
         "emergency.declare": "declared an emergency access to your record",
         "card.presence": "was authorised by the presentation of your carte Vitale",
         "representative.link": "registered a legal representative",
+        "account.activation-code": "gave out an activation code for your account, on sight of your card",
+        "account.activate": "activated your online account",
+        "login.password": "signed in to your account (password)",
+        "login.second-factor": "signed in to your account (second factor)",
+        "login.reauthenticate": "confirmed their identity for a sensitive action",
+        "logout": "signed out",
+        "logout.everywhere": "ended every session of your account",
+        "recovery.request": "asked for your password to be reset",
+        "recovery.complete": "changed your password through a reset",
     },
 }
 MODES: dict[Language, dict[str, str]] = {
@@ -97,6 +115,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "representative": "Votre représentant légal",
         "holder": "Le titulaire du dossier",
         "system": "Carnet (traitement {ref})",
+        "anonymous": "Quelqu'un (adresse {ref})",
+        "desk": "Un agent d'accueil de l'Assurance maladie ({ref})",
         "document": "votre document « {title} » du {date}",
         "unknown": "un document",
         "refused": "— refusé",
@@ -108,6 +128,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "representative": "Your legal representative",
         "holder": "The record's holder",
         "system": "Carnet (job {ref})",
+        "anonymous": "Someone (address {ref})",
+        "desk": "An insurance desk agent ({ref})",
         "document": "your document “{title}” of {date}",
         "unknown": "a document",
         "refused": "— refused",
@@ -214,8 +236,8 @@ def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
             return words["you"]
         # Another patient in this record's trail: its holder (when a representative reads), or a representative.
         return words["holder"] if row.actor_ref == str(row.chain_id) else words["representative"]
-    if row.actor_kind == "system":
-        return words["system"].format(ref=row.actor_ref)
+    if row.actor_kind in ("system", "anonymous", "desk"):
+        return words[row.actor_kind].format(ref=row.actor_ref)
     label = PROFESSIONS.get(row.profession or "", row.profession or "?")
     return f"{label} (RPPS {row.actor_ref})"
 

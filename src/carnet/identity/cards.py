@@ -1,5 +1,10 @@
-"""Card presence (SPEC §5): the patient's carte Vitale signs a fresh server challenge for a professional,
-which proves the patient is there and grants that professional a normal-mode authorisation."""
+"""Card presence (SPEC §5): the patient's carte Vitale signs a fresh server challenge for a card reader.
+
+That proves the patient is there. Shown to a professional, it grants a normal-mode authorisation; at an
+insurance desk or a pharmacy counter it lets the agent open the patient's record, or give a new activation
+code for the online account. The reader is named in what the card signs, so a signature made for one
+reader is worth nothing to another.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +15,40 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select, update
 
 from carnet.access import gate
-from carnet.access.actor import Actor
-from carnet.access.policy import Action
+from carnet.access.actor import Actor, ActorKind
+from carnet.access.policy import Action, RecordState
 from carnet.access.schemas import AuthorisationView
 from carnet.access.service import grant_authorisation
 from carnet.context import Context
+from carnet.identity import accounts
 from carnet.identity.models import CardChallenge, VitaleCard
 from carnet.kit import clock
-from carnet.kit.errors import Conflict, Forbidden, Invalid
-from carnet.records.service import load_record
+from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from carnet.kit.identifiers import parse_ins
+from carnet.records import repository as records_repository
+from carnet.records.codes import Channel
+from carnet.records.schemas import PatientIdentity
+from carnet.records.service import load_record, open_record
 
 CHALLENGE_LIFETIME = timedelta(minutes=2)
 _SERIAL = re.compile(r"^[0-9A-Z]{8,20}$")
 
 
-def presence_message(nonce: bytes, rpps: str, serial: str) -> bytes:
-    """What the card signs: the nonce, bound to the professional it is shown to and to the card itself."""
-    return b"carnet-card-presence\x00" + nonce + b"\x00" + rpps.encode() + b"\x00" + serial.encode()
+def reader_of(actor: Actor) -> str:
+    """The card reader's name in what the card signs: the professional's RPPS, or the desk agent's id."""
+    return actor.ref if actor.kind is ActorKind.PROFESSIONAL else f"desk:{actor.ref}"
+
+
+def presence_message(nonce: bytes, reader: str, serial: str) -> bytes:
+    """What the card signs: the nonce, bound to the reader it is shown to and to the card itself."""
+    return b"carnet-card-presence\x00" + nonce + b"\x00" + reader.encode() + b"\x00" + serial.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,37 +69,61 @@ class SimulatedCard:
     def new(cls, serial: str) -> SimulatedCard:
         return cls(serial, Ed25519PrivateKey.generate())
 
+    @classmethod
+    def derived(cls, secret: bytes, serial: str) -> SimulatedCard:
+        """The same card every time for one development secret and serial, so scripts can present it."""
+        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"carnet-simulated-card:" + serial.encode())
+        return cls(serial, Ed25519PrivateKey.from_private_bytes(seed.derive(secret)))
+
     def public_key(self) -> bytes:
         return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
-    def sign(self, challenge: Challenge, rpps: str) -> bytes:
-        return self.private_key.sign(presence_message(challenge.nonce, rpps, self.serial))
+    def sign(self, challenge: Challenge, reader: str) -> bytes:
+        return self.private_key.sign(presence_message(challenge.nonce, reader, self.serial))
 
 
-def register_card(ctx: Context, actor: Actor, patient_id: uuid.UUID, serial: str, public_key: bytes) -> None:
-    """The insurer's systems record a card issued to a patient."""
-    load_record(ctx, actor, Action.CARD_REGISTER, patient_id)
+@dataclass(frozen=True, slots=True)
+class CardShown:
+    """A card presentation: who read it and the signature it gave."""
+
+    challenge_id: uuid.UUID
+    serial: str
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedRecord:
+    patient_id: uuid.UUID
+    activation_code: str
+    activation_expires_at: datetime
+    authorisation: AuthorisationView | None
+
+
+def register_card(ctx: Context, actor: Actor, ins: str, serial: str, public_key: bytes) -> None:
+    """The insurer's systems record a card issued to an insured person, record or not."""
+    canonical = parse_ins(ins).value
     if not _SERIAL.match(serial):
         raise Invalid("A card serial has 8 to 20 digits or capital letters.", code="invalid-serial")
     try:
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:
         raise Invalid("A card's public key is 32 bytes of Ed25519.", code="invalid-card-key") from None
+    gate.authorize_unscoped(ctx, actor, Action.CARD_REGISTER)
     if ctx.session.get(VitaleCard, serial) is not None:
         raise Conflict("A card with this serial is already registered.", code="duplicate-card")
     ctx.session.add(
-        VitaleCard(serial=serial, patient_id=patient_id, public_key=public_key, issued_at=clock.now(), revoked_at=None)
+        VitaleCard(serial=serial, ins=canonical, public_key=public_key, issued_at=clock.now(), revoked_at=None)
     )
     ctx.session.flush()
 
 
 def issue_challenge(ctx: Context, actor: Actor) -> Challenge:
-    """A fresh nonce for a professional's card reader."""
+    """A fresh nonce for a card reader (a professional's, or an insurance desk's)."""
     gate.authorize_unscoped(ctx, actor, Action.CARD_CHALLENGE)
     now = clock.now()
     challenge = CardChallenge(
         id=uuid.uuid4(),
-        professional_rpps=actor.ref,
+        professional_rpps=reader_of(actor),
         nonce=os.urandom(32),
         created_at=now,
         expires_at=now + CHALLENGE_LIFETIME,
@@ -93,17 +134,16 @@ def issue_challenge(ctx: Context, actor: Actor) -> Challenge:
     return Challenge(challenge.id, challenge.nonce, challenge.expires_at)
 
 
-def present_card(
-    ctx: Context, actor: Actor, challenge_id: uuid.UUID, serial: str, signature: bytes
-) -> tuple[uuid.UUID, AuthorisationView]:
-    """Check the card's signature of the challenge; authorise the professional on the card holder's record."""
+def _holder_ins(ctx: Context, actor: Actor, shown: CardShown) -> str:
+    """Check the card's signature of the reader's challenge, spending the challenge; the holder's INS."""
     now = clock.now()
+    reader = reader_of(actor)
     # Consumed atomically: a replay, even a concurrent one, finds it used.
     nonce = ctx.session.scalar(
         update(CardChallenge)
         .where(
-            CardChallenge.id == challenge_id,
-            CardChallenge.professional_rpps == actor.ref,
+            CardChallenge.id == shown.challenge_id,
+            CardChallenge.professional_rpps == reader,
             CardChallenge.used_at.is_(None),
             CardChallenge.expires_at > now,
         )
@@ -115,15 +155,77 @@ def present_card(
             "This card challenge is unknown, expired or already used: ask for a new one.", code="bad-challenge"
         )
     card = ctx.session.scalars(
-        select(VitaleCard).where(VitaleCard.serial == serial, VitaleCard.revoked_at.is_(None))
+        select(VitaleCard).where(VitaleCard.serial == shown.serial, VitaleCard.revoked_at.is_(None))
     ).one_or_none()
     if card is None:
         raise Forbidden("This card is not a valid carte Vitale.", code="bad-card")
     try:
         Ed25519PublicKey.from_public_bytes(card.public_key).verify(
-            signature, presence_message(nonce, actor.ref, serial)
+            shown.signature, presence_message(nonce, reader, shown.serial)
         )
     except InvalidSignature:
         raise Forbidden("The card's signature does not match: present the card again.", code="bad-card") from None
-    load_record(ctx, actor, Action.CARD_PRESENCE, card.patient_id)
-    return card.patient_id, grant_authorisation(ctx, card.patient_id, actor.ref, scope="read_write", via="card")
+    return card.ins
+
+
+def _holder_record(ctx: Context, actor: Actor, action: Action, ins: str) -> uuid.UUID:
+    record = records_repository.living_record_for_ins(ctx.session, ins)
+    if record is None:
+        gate.record_unknown_record(ctx, actor, action, uuid.UUID(int=0), f"ins-card:{ins[:2]}")
+        raise NotFound("This patient has no record yet: it can be opened with their agreement.", code="no-record")
+    return record.patient_id
+
+
+def present_card(
+    ctx: Context, actor: Actor, challenge_id: uuid.UUID, serial: str, signature: bytes
+) -> tuple[uuid.UUID, AuthorisationView]:
+    """Check the card's signature of the challenge; authorise the professional on the card holder's record."""
+    ins = _holder_ins(ctx, actor, CardShown(challenge_id, serial, signature))
+    patient_id = _holder_record(ctx, actor, Action.CARD_PRESENCE, ins)
+    load_record(ctx, actor, Action.CARD_PRESENCE, patient_id)
+    return patient_id, grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
+
+
+def _channel(actor: Actor) -> tuple[Channel, str]:
+    if actor.kind is ActorKind.DESK:
+        return Channel.INSURANCE_DESK, actor.ref
+    if actor.kind is ActorKind.PROFESSIONAL and actor.profession == "21" and actor.organisation:
+        return Channel.PHARMACY, actor.organisation  # the counter: the pharmacy is paid per record opened
+    if actor.kind is ActorKind.PROFESSIONAL:
+        return Channel.PROFESSIONAL, actor.ref
+    raise Forbidden("Only a desk agent or a health professional opens a record with the patient's card.")
+
+
+def open_record_with_card(ctx: Context, actor: Actor, shown: CardShown, identity: PatientIdentity) -> OpenedRecord:
+    """Open the record of the patient who presents their card, with their agreement, and hand them their
+    activation code. A professional who opens it is authorised by the same presentation."""
+    channel, opened_by = _channel(actor)
+    ins = _holder_ins(ctx, actor, shown)
+    patient_id = open_record(
+        ctx, actor, ins=ins, identity=identity, channel=channel, opened_by=opened_by, card_presented=True
+    )
+    code = accounts.issue_activation_code(ctx, patient_id, issued_by=reader_of(actor))
+    authorisation = None
+    if actor.kind is ActorKind.PROFESSIONAL:
+        load_record(ctx, actor, Action.CARD_PRESENCE, patient_id)
+        authorisation = grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
+    return OpenedRecord(patient_id, code.code, code.expires_at, authorisation)
+
+
+def reissue_activation_code(ctx: Context, actor: Actor, shown: CardShown) -> accounts.IssuedCode:
+    """A new activation code for a patient who lost their password or second factor: the card proves them.
+
+    The old codes stop working; the account, if any, is replaced when the new code is used.
+    """
+    ins = _holder_ins(ctx, actor, shown)
+    patient_id = _holder_record(ctx, actor, Action.ACTIVATION_CODE_ISSUE, ins)
+    record = records_repository.get_record(ctx.session, patient_id)
+    gate.authorize(
+        ctx,
+        actor,
+        Action.ACTIVATION_CODE_ISSUE,
+        patient_id=patient_id,
+        state=RecordState(record.state) if record else RecordState.OPEN,
+        card_presented=True,
+    )
+    return accounts.issue_activation_code(ctx, patient_id, issued_by=reader_of(actor))

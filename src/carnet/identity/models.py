@@ -1,28 +1,36 @@
-"""Cards: the patient's carte Vitale (a serial and a key pair) and the challenges it signs."""
+"""Who is asking, proven: cards and their challenges, patient and operator accounts, sessions, software clients.
+
+Secrets are never stored: passwords as argon2id hashes, one-time codes and session or recovery tokens as
+SHA-256 digests of high-entropy random values, TOTP seeds encrypted (a patient's under the record's data key).
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carnet.kit.db import Base
 
 
 class VitaleCard(Base):
-    """A carte Vitale: its serial and public key. The private key never leaves the card."""
+    """A carte Vitale: its serial, its holder's INS and its public key. The private key never leaves the card.
+
+    The insurer issues cards to insured people whether or not they have a record yet: presenting the card is
+    how a record gets opened at a desk or a pharmacy counter.
+    """
 
     __tablename__ = "vitale_cards"
 
     serial: Mapped[str] = mapped_column(String(20), primary_key=True)
-    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    ins: Mapped[str] = mapped_column(String(15))
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_vitale_cards_patient_id", "patient_id"),)
+    __table_args__ = (Index("ix_vitale_cards_ins", "ins"),)
 
 
 class CardChallenge(Base):
@@ -31,7 +39,8 @@ class CardChallenge(Base):
     __tablename__ = "card_challenges"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    professional_rpps: Mapped[str] = mapped_column(String(11))
+    # The RPPS of the professional, or "desk:<staff id>" of an insurance desk agent, the reader belongs to.
+    professional_rpps: Mapped[str] = mapped_column(String(40))
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -49,3 +58,134 @@ class DirectoryEntry(Base):
     email: Mapped[str] = mapped_column(String(254))  # a secure health messaging address (MSSanté)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class ActivationCode(Base):
+    """The one-time code that lets a patient activate their online account; single use, 30 days."""
+
+    __tablename__ = "activation_codes"
+
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_by: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_activation_codes_patient_id", "patient_id"),)
+
+
+class PatientAccount(Base):
+    """A patient's online account: a login name, an argon2id password hash and a second factor."""
+
+    __tablename__ = "patient_accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"), unique=True)
+    # What the patient signs in with: a name of their choosing or their e-mail address, lower-cased.
+    login: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    second_factor: Mapped[str] = mapped_column(String(8))
+    totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("second_factor IN ('totp', 'email', 'sms')", name="second_factor"),)
+
+
+class OperatorAccount(Base):
+    """A staff account for operations: statistics, audit, keys. Operators never read medical content."""
+
+    __tablename__ = "operator_accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    # The TOTP seed, under a key of its own wrapped by the master key.
+    master_key_id: Mapped[str] = mapped_column(String(16))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A server-side session; the browser holds a random token, the table its digest only."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(8))
+    subject_id: Mapped[uuid.UUID] = mapped_column()
+    # "second-factor" between the password and the second factor, "active" once both are proven.
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    authenticated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A one-time code sent by e-mail or SMS for the second factor or a re-authentication.
+    code_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    address: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("subject_kind IN ('patient', 'operator')", name="subject_kind"),
+        CheckConstraint("stage IN ('second-factor', 'active')", name="stage"),
+        Index("ix_login_sessions_subject", "subject_kind", "subject_id", postgresql_where=text("revoked_at IS NULL")),
+    )
+
+
+class KnownDevice(Base):
+    """A browser that completed a login: a lock-out raised by strangers' failures does not stop it."""
+
+    __tablename__ = "known_devices"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(8))
+    subject_id: Mapped[uuid.UUID] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed attempts against one login name, one device or one network address, and the lock they caused."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RecoveryToken(Base):
+    """A password reset token sent to the patient's own address; single use, one hour."""
+
+    __tablename__ = "recovery_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient_accounts.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_recovery_tokens_account_id", "account_id"),)
+
+
+class SoftwareClient(Base):
+    """A registered piece of professional software (OAuth2 client), bound to the professional who uses it."""
+
+    __tablename__ = "software_clients"
+
+    client_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    rpps: Mapped[str] = mapped_column(String(11))
+    profession: Mapped[str] = mapped_column(String(2))
+    organisation: Mapped[str | None] = mapped_column(String(9))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(80)))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

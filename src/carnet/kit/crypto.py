@@ -162,18 +162,18 @@ def key_provider_from_file(path: Path) -> StaticKeyProvider:
 
 @dataclass(frozen=True)
 class SealingKey:
-    """The Ed25519 key that signs audit seals; it never enters the database."""
+    """An Ed25519 signing key (audit seals, access tokens) from a base64 seed; it never enters the database."""
 
     private: Ed25519PrivateKey = field(repr=False)
 
     @classmethod
-    def from_text(cls, text: str, *, source: str) -> SealingKey:
+    def from_text(cls, text: str, *, source: str, what: str = "audit sealing key") -> SealingKey:
         try:
             seed = base64.b64decode(text.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigurationError(f"The audit sealing key from {source} is not valid base64.") from None
+            raise ConfigurationError(f"The {what} from {source} is not valid base64.") from None
         if len(seed) != 32:
-            raise ConfigurationError(f"The audit sealing key from {source} is not 32 bytes.")
+            raise ConfigurationError(f"The {what} from {source} is not 32 bytes.")
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     def public(self) -> bytes:

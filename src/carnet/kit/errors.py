@@ -61,3 +61,28 @@ class ConfigurationError(CarnetError):
 
     status = 500
     code = "configuration"
+
+
+class Unauthenticated(CarnetError):
+    """Who is asking is not proven: no credentials, or credentials that do not hold."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class TooManyAttempts(CarnetError):
+    """Too many failures in a row: wait before trying again."""
+
+    status = 429
+    code = "too-many-attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(CarnetError):
+    """Something Carnet depends on does not answer; trying again later may work."""
+
+    status = 503
+    code = "unavailable"

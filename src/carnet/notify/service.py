@@ -166,3 +166,37 @@ def next_attempt_delay(attempts: int) -> timedelta:
     """Exponential backoff: 30 s, 1 min, 2 min ... capped at an hour."""
     delay: timedelta = RETRY_BASE * (2 ** max(0, attempts - 1))
     return min(delay, RETRY_CAP)
+
+
+def enqueue_personal(
+    session: Session, patient_id: uuid.UUID, *, channel: str, kind: str, subject: str, body: str
+) -> bool:
+    """A message about the patient's own account (a sign-in code, a reset link) to their own address.
+
+    It goes whatever notices they chose; False when they gave no address for this channel.
+    """
+    row = session.get(NotificationSettings, patient_id)
+    recipient = None if row is None else (row.email_ct if channel == "email" else row.phone_ct)
+    if recipient is None:
+        return False
+    now = clock.now()
+    session.add(
+        OutboxMessage(
+            id=uuid.uuid4(),
+            patient_id=patient_id,
+            message_id=message_id(uuid.uuid4(), 0, kind, channel),
+            kind=kind,
+            channel=channel,
+            recipient_ct=recipient,
+            recipient_rpps=None,
+            subject=subject,
+            body=body,
+            state="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+            sent_at=None,
+            last_error=None,
+        )
+    )
+    return True

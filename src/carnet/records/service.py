@@ -12,6 +12,7 @@ from carnet.access.actor import Actor
 from carnet.access.gate import NO_SUCH_RECORD, Access
 from carnet.access.policy import Action, RecordState
 from carnet.context import Context
+from carnet.identity.sessions import forget_patient
 from carnet.kit import clock
 from carnet.kit.crypto import new_data_key
 from carnet.kit.errors import Conflict, Invalid, NotFound
@@ -58,14 +59,26 @@ def load_record(
 
 
 def open_record(
-    ctx: Context, actor: Actor, *, ins: str, identity: PatientIdentity, channel: Channel, opened_by: str
+    ctx: Context,
+    actor: Actor,
+    *,
+    ins: str,
+    identity: PatientIdentity,
+    channel: Channel,
+    opened_by: str,
+    card_presented: bool = False,
 ) -> uuid.UUID:
-    """Open the record of the patient with this INS; the patient consented through `channel`."""
+    """Open the record of the patient with this INS; the patient consented through `channel`.
+
+    `card_presented` is said only by identity.cards, once the patient's card signed a challenge.
+    """
     canonical = parse_ins(ins).value
     opener = parse_opener(channel.value, opened_by)
     place = departement_of_postcode(identity.postcode)
     patient_id = uuid.uuid4()
-    gate.authorize(ctx, actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN)
+    gate.authorize(
+        ctx, actor, Action.RECORD_OPEN, patient_id=patient_id, state=RecordState.OPEN, card_presented=card_presented
+    )
     if repository.living_record_for_ins(ctx.session, canonical) is not None:
         raise Conflict("A record is already open for this INS.", code="duplicate-record")
     key = new_data_key()
@@ -157,6 +170,7 @@ def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
             code="not-due-for-destruction",
         )
     shred_data_key(ctx, patient_id)
+    forget_patient(ctx.session, patient_id)  # the online account, its sessions and codes go with the record
     record.identity_ct = None
     record.state = RecordState.DESTROYED.value
     record.destroyed_at = now
