@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import DBAPIError
 
+from carnet import cli_identity
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
@@ -23,17 +21,19 @@ from carnet.audit.export import export_professional
 from carnet.audit.seal import seal as seal_trail
 from carnet.audit.seal import verify_seals
 from carnet.audit.service import verify as verify_trail
+from carnet.cli_support import build_runtime as _runtime
+from carnet.cli_support import err, friendly_errors, out
 from carnet.identity.directory import set_entry as set_directory_entry
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
-from carnet.kit.errors import CarnetError, ConfigurationError, Invalid, NotFound
+from carnet.kit.errors import ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
 from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
-from carnet.runtime import Runtime, resolve_database_url, start_runtime
-from carnet.settings import Environment, Settings, load_settings
+from carnet.runtime import Runtime, resolve_database_url
+from carnet.settings import Environment, load_settings
 from carnet.synthetic import SeedReport, seed_population, synthetic_patient
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="Carnet operations.")
@@ -45,32 +45,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
 app.add_typer(matrix_app, name="matrix")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A user's mistake or a misconfiguration ends in one readable line and an exit code, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except ConfigurationError as exc:
-            err.print(f"[bold red]Carnet cannot start:[/] {exc.message}", highlight=False)
-            raise typer.Exit(2) from None
-        except CarnetError as exc:
-            err.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _runtime(settings: Settings, *, apply: bool = False) -> Runtime:
-    return start_runtime(settings, apply_migrations=apply)
 
 
 @app.command()
@@ -152,14 +126,8 @@ def demo(
     out.print(f"Demo data: {report.created} new records, {report.skipped} already there.")
     with runtime.unit_of_work() as ctx:
         seal_trail(ctx.session, settings.sealing_key())
-    out.print("Demo patients (INS), for the API and the portal as they arrive:")
-    for index in range(min(3, patients)):
-        ins, identity = synthetic_patient(1, index)
-        out.print(f"  {ins}  {identity.given_names} {identity.family_name}")
-    out.print(
-        "Sign-in (patients, professionals, desks) is not built yet: this version serves the service health "
-        f"at http://{settings.host}:{settings.port}/health and the API description at /docs."
-    )
+    cli_identity.print_demo_credentials(runtime, [synthetic_patient(1, i) for i in range(min(3, patients))])
+    out.print(f"Carnet answers at http://{settings.host}:{settings.port} (API description at /docs).")
     if serve_http:
         _serve(runtime, settings.host, settings.port)
 
@@ -339,6 +307,12 @@ def directory_set(
     with runtime.unit_of_work() as ctx:
         set_directory_entry(ctx.session, operator=by, rpps=rpps, name=name, profession=profession, email=email)
     out.print("Directory entry saved.")
+
+
+app.command("token")(cli_identity.token)
+app.add_typer(cli_identity.card_app, name="card")
+app.add_typer(cli_identity.operators_app, name="operators")
+app.add_typer(cli_identity.clients_app, name="clients")
 
 
 def main() -> None:

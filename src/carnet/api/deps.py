@@ -15,6 +15,7 @@ from carnet.context import Context
 from carnet.identity.tokens import ExternalIssuer, Principal, TokenIssuer, TokenVerifier
 from carnet.kit.errors import Unauthenticated
 from carnet.runtime import Runtime
+from carnet.settings import Settings
 
 SESSION_COOKIE = "carnet_session"
 PENDING_COOKIE = "carnet_pending"
@@ -52,15 +53,19 @@ class Web:
     issuer: TokenIssuer
     verifier: TokenVerifier
 
-    @classmethod
-    def build(cls, runtime: Runtime) -> Web:
-        settings = runtime.settings
-        issuer = TokenIssuer(
+    @staticmethod
+    def issuer_for(settings: Settings) -> TokenIssuer:
+        return TokenIssuer(
             key=settings.token_key(),
             issuer=settings.public_url.rstrip("/"),
             audience=settings.token_audience,
             lifetime=timedelta(seconds=settings.token_lifetime_seconds),
         )
+
+    @classmethod
+    def build(cls, runtime: Runtime) -> Web:
+        settings = runtime.settings
+        issuer = cls.issuer_for(settings)
         external = None
         if settings.oidc_issuer and settings.oidc_jwks_url:
             external = ExternalIssuer.at(settings.oidc_issuer, settings.oidc_jwks_url)

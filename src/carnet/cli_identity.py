@@ -1,0 +1,196 @@
+"""`carnet token`, `carnet card`, `carnet operators`, `carnet clients`: identities for development and operations.
+
+`token` and `card` act as real clients do (a bearer token, a card that signs a challenge) without a smart
+card reader or an identity provider; they refuse to run in production, where identities come from the
+national identity provider and real cards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+import typer
+
+from carnet.access.actor import Actor, Mode
+from carnet.api.deps import Web
+from carnet.cli_support import build_runtime, friendly_errors, out
+from carnet.identity import cards, clients, operators
+from carnet.identity.cards import CardShown, SimulatedCard
+from carnet.identity.models import DirectoryEntry, VitaleCard
+from carnet.identity.tokens import parse_scopes
+from carnet.kit.errors import ConfigurationError, Invalid, NotFound
+from carnet.kit.identifiers import parse_finess, parse_ins, parse_rpps
+from carnet.kit.professions import PROFESSIONS
+from carnet.records import repository as records_repository
+from carnet.records.schemas import PatientIdentity
+from carnet.runtime import Runtime
+from carnet.settings import Environment, Settings, ensure_key_file, load_settings
+
+card_app = typer.Typer(no_args_is_help=True, help="Simulated cartes Vitale (development only).")
+operators_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
+clients_app = typer.Typer(no_args_is_help=True, help="Registered professional software (OAuth2 clients).")
+INSURER = Actor.system("insurer-cards")
+
+
+def _development_only(what: str) -> Settings:
+    settings = load_settings()
+    if settings.env is Environment.PRODUCTION:
+        raise ConfigurationError(f"`carnet {what}` is for development and tests; it does not run in production.")
+    return settings
+
+
+def _patient_id(runtime: Runtime, ins: str) -> uuid.UUID:
+    with runtime.unit_of_work() as ctx:
+        record = records_repository.living_record_for_ins(ctx.session, parse_ins(ins).value)
+        if record is None:
+            raise NotFound("No open record has this INS.")
+        return record.patient_id
+
+
+@friendly_errors
+def token(
+    rpps: Annotated[str | None, typer.Option(help="A professional's RPPS.")] = None,
+    profession: Annotated[str | None, typer.Option(help="Their profession code, e.g. 10 or 21.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Their organisation's FINESS.")] = None,
+    mode: Annotated[Mode, typer.Option(help="Access mode.")] = Mode.NORMAL,
+    reason: Annotated[str | None, typer.Option(help="Justification (emergency and regulation modes).")] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(help="SMART scope, repeatable (default user/*.read, write).")
+    ] = None,
+    patient: Annotated[str | None, typer.Option(help="A patient's INS: a token for the patient instead.")] = None,
+    desk: Annotated[str | None, typer.Option(help="An insurance desk agent's staff id instead.")] = None,
+    office: Annotated[str | None, typer.Option(help="The desk's office code.")] = None,
+) -> None:
+    """Print a bearer token from the built-in issuer, for scripts and tests (never in production)."""
+    settings = _development_only("token")
+    chosen = [name for name, value in (("--rpps", rpps), ("--patient", patient), ("--desk", desk)) if value]
+    if len(chosen) != 1:
+        raise Invalid("Say who the token is for: one of --rpps (with --profession), --patient or --desk.")
+    issuer = Web.issuer_for(settings)
+    if patient:
+        printed = issuer.for_patient(_patient_id(build_runtime(settings), patient))
+    elif desk:
+        if not desk.isalnum() or len(desk) > 32:
+            raise Invalid("A staff id has up to 32 letters or digits.")
+        printed = issuer.for_desk(desk, office)
+    else:
+        if profession not in PROFESSIONS:
+            raise Invalid(f"Give --profession, one of: {', '.join(sorted(PROFESSIONS))}.")
+        scopes = parse_scopes(" ".join(scope)) if scope else frozenset({"user/*.read", "user/*.write"})
+        printed = issuer.for_professional(
+            rpps=parse_rpps(rpps or ""),
+            profession=profession,
+            organisation=parse_finess(organisation) if organisation else None,
+            scopes=scopes,
+            mode=mode,
+            purpose=reason,
+        )
+    out.print(printed, highlight=False, soft_wrap=True)
+
+
+def simulated_card(settings: Settings, ins: str) -> SimulatedCard:
+    """The development card of an INS: the same serial and keys every time, from the data folder's secret."""
+    secret = ensure_key_file(settings.data_dir / "dev-cards.key").read_bytes()
+    serial = "SIM" + hashlib.sha256(ins.encode()).hexdigest()[:12].upper()
+    return SimulatedCard.derived(secret, serial)
+
+
+def ensure_simulated_card(runtime: Runtime, ins: str) -> SimulatedCard:
+    card = simulated_card(runtime.settings, ins)
+    with runtime.unit_of_work() as ctx:
+        if ctx.session.get(VitaleCard, card.serial) is None:
+            cards.register_card(ctx, INSURER, ins, card.serial, card.public_key())
+    return card
+
+
+@card_app.command("issue")
+@friendly_errors
+def card_issue(patient: Annotated[str, typer.Option(help="The holder's INS.")]) -> None:
+    """Register a simulated carte Vitale for this INS (as the insurer would) and print its serial."""
+    settings = _development_only("card issue")
+    ins = parse_ins(patient).value
+    card = ensure_simulated_card(build_runtime(settings), ins)
+    out.print(f"Card {card.serial} is registered for INS {ins}.", highlight=False)
+
+
+@card_app.command("present")
+@friendly_errors
+def card_present(
+    patient: Annotated[str, typer.Option(help="The card holder's INS.")],
+    to: Annotated[str, typer.Option("--to", help="The RPPS of the professional the card is shown to.")],
+    profession: Annotated[
+        str | None, typer.Option(help="Their profession (default: the directory's, else 10).")
+    ] = None,
+    organisation: Annotated[str | None, typer.Option(help="Their organisation's FINESS.")] = None,
+) -> None:
+    """Simulate a card reader: the patient's card signs a fresh challenge, which authorises the professional."""
+    settings = _development_only("card present")
+    runtime = build_runtime(settings)
+    ins, rpps = parse_ins(patient).value, parse_rpps(to)
+    card = ensure_simulated_card(runtime, ins)
+    with runtime.unit_of_work() as ctx:
+        entry = ctx.session.get(DirectoryEntry, rpps)
+        code = profession or (entry.profession if entry else "10")
+        if code not in PROFESSIONS:
+            raise Invalid(f"Unknown profession code '{code}'.")
+        actor = Actor.professional(rpps, code, parse_finess(organisation) if organisation else None)
+        challenge = cards.issue_challenge(ctx, actor)
+        _, granted = cards.present_card(ctx, actor, challenge.id, card.serial, card.sign(challenge, rpps))
+    out.print(
+        f"Card {card.serial} presented to RPPS {rpps}: {granted.scope} authorisation until "
+        f"{granted.expires_at:%Y-%m-%d}.",
+        highlight=False,
+    )
+
+
+@operators_app.command("add")
+@friendly_errors
+def operators_add(
+    login: Annotated[str, typer.Option(help="The operator's login.")],
+    role: Annotated[list[str], typer.Option(help=f"Role, repeatable: {', '.join(sorted(operators.ROLES))}.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an operator account; its TOTP secret is printed once, for an authenticator app."""
+    runtime = build_runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        created = operators.create_operator(ctx, login=login, password=password, roles=role)
+    out.print(f"Operator {created.login} created. TOTP secret (shown once): {created.totp_secret}", highlight=False)
+    out.print(created.totp_uri, highlight=False)
+
+
+@clients_app.command("add")
+@friendly_errors
+def clients_add(
+    name: Annotated[str, typer.Option(help="The software's name.")],
+    rpps: Annotated[str, typer.Option(help="The professional it acts for.")],
+    profession: Annotated[str, typer.Option(help="Their profession code.")],
+    scope: Annotated[list[str], typer.Option(help="A SMART scope it may ask for, repeatable.")],
+    organisation: Annotated[str | None, typer.Option(help="Their organisation's FINESS.")] = None,
+) -> None:
+    """Register professional software; its client secret is printed once."""
+    runtime = build_runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        client = clients.register_client(
+            ctx, name=name, rpps=rpps, profession=profession, organisation=organisation, scopes=" ".join(scope)
+        )
+    out.print(f"client_id={client.client_id}", highlight=False)
+    out.print(f"client_secret={client.client_secret}", highlight=False)
+
+
+def print_demo_credentials(runtime: Runtime, people: list[tuple[str, PatientIdentity]]) -> None:
+    """For each demo patient: their card, and a fresh activation code handed out by a demo desk."""
+    desk = Actor.desk("DEMODESK")
+    out.print("Demo patients: activate an account with POST /auth/activate (NIR, card serial, code):")
+    for ins, identity in people:
+        card = ensure_simulated_card(runtime, ins)
+        with runtime.unit_of_work() as ctx:
+            challenge = cards.issue_challenge(ctx, desk)
+            shown = CardShown(challenge.id, card.serial, card.sign(challenge, cards.reader_of(desk)))
+            code = cards.reissue_activation_code(ctx, desk, shown)
+        out.print(
+            f"  {identity.given_names} {identity.family_name}: NIR {ins[:13]}, card {card.serial}, code {code.code}",
+            highlight=False,
+        )
+    out.print("A doctor's bearer token: carnet token --rpps 10000000017 --profession 10", highlight=False)
