@@ -134,3 +134,11 @@ def fresh_database(maintenance_url: str) -> Iterator[Callable[[], str]]:
     yield make
     for name in names:
         drop_database(maintenance_url, name)
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    """The environment a `carnet` process starts from: no CARNET_ variable but a data folder of the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env["CARNET_DATA_DIR"] = str(tmp_path / "data")
+    return env

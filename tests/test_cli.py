@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -27,13 +26,6 @@ CARNET = shutil.which("carnet") or "carnet"
 
 def run(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CARNET, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-@pytest.fixture
-def base_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
-    env["CARNET_DATA_DIR"] = str(tmp_path / "data")
-    return env
 
 
 def counts(url: str) -> tuple[int, int]:

@@ -30,7 +30,9 @@ def card_shown(client: TestClient, token: str, card: SimulatedCard) -> dict[str,
     response = client.post("/cards/challenges", headers=bearer(token))
     assert response.status_code == 201, response.text
     body = response.json()
-    challenge = Challenge(uuid.UUID(body["challenge_id"]), base64.b64decode(body["nonce"]), datetime.now())
+    challenge = Challenge(
+        uuid.UUID(body["challenge_id"]), base64.b64decode(body["nonce"]), datetime.fromisoformat(body["expires_at"])
+    )
     signature = card.sign(challenge, body["reader"])
     return {
         "challenge_id": body["challenge_id"],

@@ -100,7 +100,8 @@ def test_login_takes_the_same_time_for_an_unknown_account_and_a_wrong_password(
     account answer in a small fraction of the time (argon2id costs tens of milliseconds)."""
     _, login, _ = _account(client_for(), issuer, person)
     rounds = 24
-    known, unknown = [], []
+    known: list[float] = []
+    unknown: list[float] = []
     for i in range(rounds):
         for target, times in ((login, known), (new_login(), unknown)):
             client = client_for()

@@ -82,6 +82,7 @@ class AccessClaims(BaseModel):
     organisation: str | None = None
     patient: uuid.UUID | None = None
     staff: str | None = None
+    office: str | None = None
     mode: Mode = Mode.NORMAL
     purpose: str | None = None
     client_id: str | None = None
@@ -130,7 +131,9 @@ def _actor(claims: AccessClaims) -> Actor:
         return Actor.patient(claims.patient)
     if not claims.staff or not claims.staff.isalnum() or len(claims.staff) > 32:
         raise Unauthenticated("A desk agent's token names their staff id.", code="invalid_token")
-    return Actor.desk(claims.staff, claims.organisation)
+    if claims.office is not None and (not claims.office.isalnum() or len(claims.office) > 32):
+        raise Unauthenticated("A desk's office code has up to 32 letters or digits.", code="invalid_token")
+    return Actor.desk(claims.staff, claims.office)
 
 
 def _b64(data: bytes) -> str:
@@ -173,7 +176,10 @@ class TokenIssuer:
             "exp": int((now + (lifetime or self.lifetime)).timestamp()),
             "jti": str(uuid.uuid4()),
         }
-        AccessClaims.model_validate(body)  # never sign what the verifier would refuse
+        try:
+            AccessClaims.model_validate(body)  # never sign what the verifier would refuse
+        except ValidationError as exc:
+            raise Invalid(f"Cannot issue this token: {_first_error(exc)}", code="invalid-claims") from None
         return jwt.encode(body, self.key.private, algorithm="EdDSA", headers={"kid": self.key.key_id})
 
     def for_professional(
@@ -208,7 +214,7 @@ class TokenIssuer:
         return self.issue({"sub": str(patient_id), "actor": "patient", "patient": str(patient_id), "scope": scopes})
 
     def for_desk(self, staff_id: str, office: str | None = None) -> str:
-        return self.issue({"sub": f"desk:{staff_id}", "actor": "desk", "staff": staff_id, "organisation": office})
+        return self.issue({"sub": f"desk:{staff_id}", "actor": "desk", "staff": staff_id, "office": office})
 
 
 @dataclass(frozen=True)
