@@ -98,6 +98,12 @@ def _audit(
     ctx: Context, actor: Actor, action: Action, chain_id: uuid.UUID, subject: str | None, decision: Decision
 ) -> None:
     """Every decision, allowed or refused, becomes one audit event; the unit of work writes them."""
+    _append(ctx, actor, action.value, chain_id, subject, decision.allowed, decision.reason.value)
+
+
+def _append(
+    ctx: Context, actor: Actor, action: str, chain_id: uuid.UUID, subject: str | None, allowed: bool, reason: str
+) -> None:
     ctx.audit.append(
         AuditEvent(
             chain_id=chain_id,
@@ -107,10 +113,10 @@ def _audit(
             profession=actor.profession,
             organisation=actor.organisation,
             mode=actor.mode.value,
-            action=action.value,
+            action=action,
             subject=subject,
-            allowed=decision.allowed,
-            reason=decision.reason.value,
+            allowed=allowed,
+            reason=reason,
             source=ctx.source,
             request_id=ctx.request_id,
         )
@@ -177,23 +183,7 @@ def trace_authentication(
     No access is decided here, but the trail keeps each one: in the patient's chain when the account is
     known (the patient reads the attempts on their account), in the chain of no record otherwise.
     """
-    ctx.audit.append(
-        AuditEvent(
-            chain_id=chain_id,
-            at=clock.now(),
-            actor_kind=actor.kind.value,
-            actor_ref=actor.ref,
-            profession=actor.profession,
-            organisation=actor.organisation,
-            mode=actor.mode.value,
-            action=event,
-            subject=subject,
-            allowed=allowed,
-            reason=reason,
-            source=ctx.source,
-            request_id=ctx.request_id,
-        )
-    )
+    _append(ctx, actor, event, chain_id, subject, allowed, reason)
 
 
 def record_missing(ctx: Context, access: Access, action: Action, subject: str) -> None:
