@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -125,7 +126,10 @@ def test_demo_creates_its_key_seeds_and_tells_how_to_start(
     result = run(env, "demo", "--patients", "5", "--no-serve")
     assert result.returncode == 0, result.stderr
     assert Path(base_env["CARNET_DATA_DIR"], "dev-master.key").stat().st_mode & 0o077 == 0
-    assert synthetic_patient(1, 0)[0] in result.stdout
+    ins, identity = synthetic_patient(1, 0)
+    handed = next(line for line in result.stdout.splitlines() if identity.family_name in line)
+    assert f"NIR {ins[:13]}, card SIM" in handed
+    assert re.search(r"code [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$", handed)  # a real, usable activation code
     assert "Demo data: 5 new records" in result.stdout
     assert "Demo data: 0 new records, 5 already there." in run(env, "demo", "--patients", "5", "--no-serve").stdout
 
