@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_work
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
 from carnet.runtime import Runtime, resolve_database_url
-from carnet.settings import Environment, load_settings
+from carnet.settings import Environment, ensure_key_file, load_settings
 from carnet.synthetic import SeedReport, seed_population, synthetic_patient
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="Carnet operations.")
@@ -134,10 +133,7 @@ def demo(
 
 def _dev_key_file(path: Path) -> Path:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(generate_master_key_text() + "\n")
+        ensure_key_file(path)
         out.print(f"Created a development key in {path} (never use it in production).")
     return path
 

@@ -34,6 +34,7 @@ from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.records import repository as records_repository
 from carnet.records.codes import Channel
+from carnet.records.models import Record
 from carnet.records.schemas import PatientIdentity
 from carnet.records.service import load_record, open_record
 
@@ -168,12 +169,12 @@ def _holder_ins(ctx: Context, actor: Actor, shown: CardShown) -> str:
     return card.ins
 
 
-def _holder_record(ctx: Context, actor: Actor, action: Action, ins: str) -> uuid.UUID:
+def _holder_record(ctx: Context, actor: Actor, action: Action, ins: str) -> Record:
     record = records_repository.living_record_for_ins(ctx.session, ins)
     if record is None:
         gate.record_unknown_record(ctx, actor, action, uuid.UUID(int=0), f"ins-card:{ins[:2]}")
         raise NotFound("This patient has no record yet: it can be opened with their agreement.", code="no-record")
-    return record.patient_id
+    return record
 
 
 def present_card(
@@ -181,7 +182,7 @@ def present_card(
 ) -> tuple[uuid.UUID, AuthorisationView]:
     """Check the card's signature of the challenge; authorise the professional on the card holder's record."""
     ins = _holder_ins(ctx, actor, CardShown(challenge_id, serial, signature))
-    patient_id = _holder_record(ctx, actor, Action.CARD_PRESENCE, ins)
+    patient_id = _holder_record(ctx, actor, Action.CARD_PRESENCE, ins).patient_id
     load_record(ctx, actor, Action.CARD_PRESENCE, patient_id)
     return patient_id, grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
 
@@ -218,14 +219,13 @@ def reissue_activation_code(ctx: Context, actor: Actor, shown: CardShown) -> acc
     The old codes stop working; the account, if any, is replaced when the new code is used.
     """
     ins = _holder_ins(ctx, actor, shown)
-    patient_id = _holder_record(ctx, actor, Action.ACTIVATION_CODE_ISSUE, ins)
-    record = records_repository.get_record(ctx.session, patient_id)
+    record = _holder_record(ctx, actor, Action.ACTIVATION_CODE_ISSUE, ins)
     gate.authorize(
         ctx,
         actor,
         Action.ACTIVATION_CODE_ISSUE,
-        patient_id=patient_id,
-        state=RecordState(record.state) if record else RecordState.OPEN,
+        patient_id=record.patient_id,
+        state=RecordState(record.state),
         card_presented=True,
     )
-    return accounts.issue_activation_code(ctx, patient_id, issued_by=reader_of(actor))
+    return accounts.issue_activation_code(ctx, record.patient_id, issued_by=reader_of(actor))
