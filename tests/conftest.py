@@ -23,6 +23,9 @@ from carnet.kit.crypto import StaticKeyProvider, generate_master_key_text, parse
 from carnet.kit.db import make_engine, migrate
 from carnet.kit.embedded import drop_database, ensure_database, start_embedded_server
 
+# The real application over HTTP, for the JSON API's and the FHIR API's tests.
+pytest_plugins = ["tests.http_fixtures"]
+
 MAX_TEST_DOCUMENT_BYTES = 64 * 1024
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carnet.api import auth, cards, oauth
 from carnet.api.deps import Web
+from carnet.fhir import router as fhir
 from carnet.identity.clients import OAuthError
 from carnet.kit.errors import CarnetError, TooManyAttempts, Unauthenticated
 from carnet.runtime import Runtime
@@ -18,7 +21,7 @@ from carnet.runtime import Runtime
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Carnet", version="0.1.0", summary="National shared medical record")
     app.state.web = Web.build(runtime)
-    for router in (auth.router, oauth.router, cards.router):
+    for router in (auth.router, oauth.router, cards.router, fhir.router):
         app.include_router(router)
 
     @app.exception_handler(CarnetError)
@@ -26,6 +29,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         if isinstance(exc, OAuthError):
             return oauth.oauth_error(exc)
         headers: dict[str, str] = {}
+        if fhir.is_fhir(request):
+            if isinstance(exc, Unauthenticated):
+                headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            elif exc.code == "insufficient-scope":
+                headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+            return fhir.failure(exc.status, exc.code, exc.message, headers)
         if isinstance(exc, Unauthenticated) and request.headers.get("authorization", "").lower().startswith("bearer"):
             description = exc.message.replace('"', "'")
             headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
@@ -34,11 +43,28 @@ def create_app(runtime: Runtime) -> FastAPI:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        if fhir.is_fhir(request):
+            return fhir.failure(400, "invalid", message)
         return JSONResponse({"code": "invalid", "message": message}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if fhir.is_fhir(request):
+            meaning = {404: "Carnet's FHIR API has no such path.", 405: "This interaction is not supported here."}
+            return fhir.failure(exc.status_code, "not-supported", meaning.get(exc.status_code, str(exc.detail)))
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        # The trace goes to the server's log (uvicorn logs it); the caller gets a sentence, never a trace.
+        message = "Carnet failed to answer this request; it has been logged. Try again later."
+        if fhir.is_fhir(request):
+            return fhir.failure(500, "internal", message)
+        return JSONResponse({"code": "internal", "message": message}, status_code=500)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "The database does not answer."}})
     def health() -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from carnet.access.actor import Actor, ActorKind, Mode
 from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix, shipped_cells
 from carnet.access.policy import (
+    ITEM_READS,
+    READS,
     Action,
     Decision,
     ItemFacts,
@@ -24,6 +27,7 @@ from carnet.access.policy import (
     Relation,
     Standing,
     decide,
+    decide_unscoped,
 )
 from carnet.kit.professions import PROFESSIONS
 from carnet.records.codes import DOCUMENT_CLASSES
@@ -216,6 +220,13 @@ ALLOWING = {
 }
 
 
+def test_operators_read_trails_and_nothing_else() -> None:
+    operator = Actor.operator(uuid.uuid4())
+    assert decide_unscoped(operator, Action.TRAIL_READ) == Decision(True, Reason.AUDIT_DUTY)
+    for someone in (Actor.professional("10000000007", "10"), Actor.patient(uuid.uuid4()), Actor.system("feed")):
+        assert not decide_unscoped(someone, Action.TRAIL_READ).allowed
+
+
 @given(actors, st.sampled_from(list(Action)), records, standings, items)
 def test_invariants(
     actor: Actor, action: Action, record: RecordFacts, standing: Standing, item: ItemFacts | None
@@ -234,12 +245,12 @@ def test_invariants(
         # An opted-out patient's record is never opened in that emergency mode.
         assert not (actor.mode is Mode.EMERGENCY and record.emergency_opt_out)
         assert not (actor.mode is Mode.REGULATION and record.regulation_opt_out)
-        if item is not None and action in (Action.DOCUMENT_READ, Action.PROFILE_READ) and not item.authored_by_actor:
+        if item is not None and action in ITEM_READS and not item.authored_by_actor:
             # A masked document is never shown to a professional who is neither its author nor the regular doctor.
             assert not item.masked or standing.regular_doctor
             assert actor.profession is not None and MATRIX.allows(actor.profession, item.class_code)
     if actor.kind is ActorKind.SYSTEM:
-        assert action not in (Action.RECORD_READ, Action.DOCUMENT_READ, Action.DOCUMENT_LIST, Action.PROFILE_READ)
+        assert action not in READS
     if actor.kind is ActorKind.PATIENT and item is not None:
         assert not item.hidden_from_patient
         assert not (standing.relation is Relation.REPRESENTATIVE and item.hidden_from_representatives)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from carnet.identity.cards import Challenge, SimulatedCard
-from tests.api.conftest import PASSWORD, Person, totp_now
+from tests.http_fixtures import PASSWORD, Person, totp_now
 
 IDENTITY = {
     "family_name": "Lefebvre",

@@ -18,9 +18,9 @@ from carnet.records.documents import list_documents
 from carnet.records.models import Record
 from carnet.records.schemas import DocumentQuery
 from carnet.runtime import Runtime
-from tests.api.conftest import PASSWORD, Person, totp_now
 from tests.api.flows import IDENTITY, activation, bearer, card_shown, new_login, open_at_desk
 from tests.factories import finess, rpps
+from tests.http_fixtures import PASSWORD, Person, totp_now
 
 Client = Callable[..., TestClient]
 PHARMACIST = rpps(601)

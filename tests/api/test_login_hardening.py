@@ -15,8 +15,8 @@ from carnet.audit.models import AuditEntry
 from carnet.identity import sessions
 from carnet.identity.tokens import TokenIssuer
 from carnet.runtime import Runtime
-from tests.api.conftest import PASSWORD, Person
 from tests.api.flows import activation, new_login, open_at_desk, sign_in
+from tests.http_fixtures import PASSWORD, Person
 
 Client = Callable[..., TestClient]
 

@@ -16,8 +16,8 @@ from carnet.kit import clock
 from carnet.notify.models import OutboxMessage
 from carnet.records.models import Record
 from carnet.runtime import Runtime
-from tests.api.conftest import PASSWORD, Person, totp_now
 from tests.api.flows import activation, new_login, open_at_desk, sign_in
+from tests.http_fixtures import PASSWORD, Person, totp_now
 
 Client = Callable[..., TestClient]
 

@@ -23,9 +23,9 @@ from carnet.app import create_app
 from carnet.identity.clients import register_client
 from carnet.identity.tokens import TokenIssuer
 from carnet.runtime import Runtime
-from tests.api.conftest import BASE_URL, fresh_address, make_settings
 from tests.api.flows import bearer
 from tests.factories import finess, rpps
+from tests.http_fixtures import BASE_URL, fresh_address, make_settings
 
 Client = Callable[..., TestClient]
 DOCTOR = rpps(501)

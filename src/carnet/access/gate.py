@@ -148,10 +148,16 @@ def authorize(
     return Access(actor, patient_id, facts, standing, decision, profession_matrix)
 
 
-def authorize_unscoped(ctx: Context, actor: Actor, action: Action) -> Decision:
-    """Allow an action that involves no record yet, or refuse it."""
+def authorize_unscoped(
+    ctx: Context, actor: Actor, action: Action, *, chain_id: uuid.UUID = NO_RECORD, subject: str | None = None
+) -> Decision:
+    """Allow an action that involves no record's content, or refuse it.
+
+    `chain_id` names the record the action concerns, when there is one (an operator reading its trail):
+    the decision is kept in that record's trail, so its patient sees it.
+    """
     decision = decide_unscoped(actor, action)
-    _audit(ctx, actor, action, NO_RECORD, None, decision)
+    _audit(ctx, actor, action, chain_id, subject, decision)
     if not decision.allowed:
         raise Forbidden(_MESSAGES[Reason.NO_RULE], code=decision.reason)
     return decision

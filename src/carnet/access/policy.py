@@ -40,6 +40,9 @@ class Action(StrEnum):
     CARD_REGISTER = "card.register"
     ACTIVATION_CODE_ISSUE = "account.activation-code"  # a new code for the patient's online account, card shown
     REPRESENTATIVE_LINK = "representative.link"
+    REIMBURSEMENT_FEED = "reimbursement.feed"  # the insurer's feed adds reimbursement lines
+    REIMBURSEMENT_READ = "reimbursement.read"  # class 60 of the matrix (Données de remboursement)
+    TRAIL_READ = "trail.read"  # an operator reads a record's audit trail (who, when, what kind; no content)
 
 
 class RecordState(StrEnum):
@@ -62,6 +65,7 @@ class Reason(StrEnum):
     OWN_RECORD = "own-record"
     REPRESENTATIVE = "representative"
     SYSTEM_JOB = "system-job"
+    AUDIT_DUTY = "audit-duty"
     AUTHORISED = "authorised"
     REGULAR_DOCTOR = "regular-doctor"
     CARD_PRESENCE = "card-presence"
@@ -126,8 +130,11 @@ class ItemFacts:
     hidden_from_representatives: bool = False
 
 
-READS = frozenset({Action.RECORD_READ, Action.DOCUMENT_LIST, Action.DOCUMENT_READ, Action.PROFILE_READ})
-ITEM_READS = frozenset({Action.DOCUMENT_READ, Action.PROFILE_READ})
+READS = frozenset(
+    {Action.RECORD_READ, Action.DOCUMENT_LIST, Action.DOCUMENT_READ, Action.PROFILE_READ, Action.REIMBURSEMENT_READ}
+)
+ITEM_READS = frozenset({Action.DOCUMENT_READ, Action.PROFILE_READ, Action.REIMBURSEMENT_READ})
+REIMBURSEMENT_CLASS = "60"
 WRITES = frozenset({Action.DOCUMENT_DEPOSIT, Action.PROFILE_WRITE})
 AUTHOR_ACTIONS = frozenset(
     {Action.DOCUMENT_REPLACE, Action.DOCUMENT_WITHDRAW, Action.DOCUMENT_FLAG, Action.PROFILE_RETIRE}
@@ -161,6 +168,7 @@ _SYSTEM_ON_OPEN = frozenset(
         Action.DOCUMENT_DEPOSIT,
         Action.PROFILE_WRITE,
         Action.REPRESENTATIVE_LINK,
+        Action.REIMBURSEMENT_FEED,
     }
 )
 _SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY})
@@ -235,6 +243,8 @@ def decide_unscoped(actor: Actor, action: Action) -> Decision:
         return Decision(True, Reason.CARD_PRESENCE)
     if action is Action.CARD_REGISTER and actor.kind is ActorKind.SYSTEM:
         return Decision(True, Reason.SYSTEM_JOB)
+    if action is Action.TRAIL_READ and actor.kind is ActorKind.OPERATOR:
+        return Decision(True, Reason.AUDIT_DUTY)  # the trail says who and when, never what a document says
     return _deny(Reason.NO_RULE)
 
 

@@ -159,3 +159,14 @@ def episodes_by_id(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]
         return []
     statement = select(EmergencyEpisode).where(EmergencyEpisode.patient_id == patient_id, EmergencyEpisode.id.in_(ids))
     return list(session.scalars(statement))
+
+
+def episode_in_force(session: Session, patient_id: uuid.UUID, rpps: str, mode: str, now: datetime) -> bool:
+    statement = select(EmergencyEpisode.id).where(
+        EmergencyEpisode.patient_id == patient_id,
+        EmergencyEpisode.professional_rpps == rpps,
+        EmergencyEpisode.mode == mode,
+        EmergencyEpisode.started_at <= now,
+        EmergencyEpisode.ends_at > now,
+    )
+    return session.scalars(statement.limit(1)).first() is not None

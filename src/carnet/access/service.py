@@ -224,3 +224,16 @@ def change_matrix(ctx: Context, *, operator: str, profession: str, class_code: s
     repository.add_matrix_version(ctx.session, changed, changed_by=operator, reason=reason, now=clock.now())
     ctx.matrix = changed
     return changed
+
+
+def ensure_episode(ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str | None) -> None:
+    """A professional's software acting in emergency or regulation mode carries the justification in its token.
+
+    Its first access to a record declares the episode (audited, opt-outs applied, at most 24 hours); later
+    accesses within the episode use it. In other modes this does nothing.
+    """
+    if actor.mode not in (Mode.EMERGENCY, Mode.REGULATION):
+        return
+    if repository.episode_in_force(ctx.session, patient_id, actor.ref, actor.mode.value, clock.now()):
+        return
+    declare_emergency(ctx, actor, patient_id, justification or "")

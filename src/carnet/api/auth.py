@@ -175,6 +175,27 @@ def whoami(request: Request) -> WhoOut:
     )
 
 
+class BearerOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the scheme's name, not a secret)
+    expires_in: int
+    scope: str
+
+
+def _bearer_out(request: Request, token: str) -> BearerOut:
+    principal = web(request).verifier.verify(token)
+    lifetime = int(web(request).issuer.lifetime.total_seconds())
+    return BearerOut(access_token=token, expires_in=lifetime, scope=" ".join(sorted(principal.scopes)))
+
+
+@router.post("/auth/token", responses=errors(401))
+def patient_token(request: Request) -> BearerOut:
+    """A short-lived bearer token for the signed-in patient's own record, for the FHIR API (a patient's app)."""
+    with unit(request) as ctx:
+        actor, _ = accounts.patient_of_session(ctx, cookie(request, SESSION_COOKIE))
+    return _bearer_out(request, web(request).issuer.for_patient(uuid.UUID(actor.ref)))
+
+
 @router.get("/auth/session", responses=errors(401))
 def current_session(request: Request) -> SessionOut:
     """Who the session cookie signs in."""
@@ -260,6 +281,15 @@ def operator_session(request: Request) -> SessionOut:
     with unit(request) as ctx:
         _, view = operators.operator_of_session(ctx, cookie(request, OPERATOR_COOKIE))
     return SessionOut(kind="operator", login=view.login, roles=view.roles)
+
+
+@router.post("/operator/token", responses=errors(401, 403))
+def operator_token(request: Request) -> BearerOut:
+    """A short-lived bearer token to read audit trails through the FHIR API (AuditEvent), for the audit role."""
+    with unit(request) as ctx:
+        actor, view = operators.operator_of_session(ctx, cookie(request, OPERATOR_COOKIE))
+        operators.require_role(view, "audit")
+    return _bearer_out(request, web(request).issuer.for_operator(uuid.UUID(actor.ref)))
 
 
 @router.post("/operator/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))

@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from carnet.access.actor import Actor
+from carnet.access import gate
+from carnet.access.actor import Actor, ActorKind
 from carnet.access.policy import Action, Relation
 from carnet.access.service import justifications
 from carnet.audit import repository
+from carnet.audit.chain import NO_RECORD
 from carnet.audit.models import AuditEntry
 from carnet.context import Context
 from carnet.kit import clock
@@ -23,6 +25,7 @@ from carnet.kit.errors import Invalid
 from carnet.kit.professions import PROFESSIONS
 from carnet.records import repository as records_repository
 from carnet.records.documents import document_title
+from carnet.records.models import Document
 from carnet.records.service import load_record
 
 Language = Literal["fr", "en"]
@@ -61,6 +64,9 @@ VERBS: dict[Language, dict[str, str]] = {
         "logout.everywhere": "a fermé toutes les sessions de votre compte",
         "recovery.request": "a demandé la réinitialisation de votre mot de passe",
         "recovery.complete": "a changé votre mot de passe par réinitialisation",
+        "reimbursement.read": "a consulté vos remboursements",
+        "reimbursement.feed": "a ajouté des lignes de remboursement",
+        "trail.read": "a consulté la trace des accès à votre dossier (contrôle)",
     },
     "en": {
         "record.open": "opened your record",
@@ -93,6 +99,9 @@ VERBS: dict[Language, dict[str, str]] = {
         "logout.everywhere": "ended every session of your account",
         "recovery.request": "asked for your password to be reset",
         "recovery.complete": "changed your password through a reset",
+        "reimbursement.read": "read your reimbursements",
+        "reimbursement.feed": "added reimbursement lines",
+        "trail.read": "read the trail of accesses to your record (an audit)",
     },
 }
 MODES: dict[Language, dict[str, str]] = {
@@ -117,6 +126,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "system": "Carnet (traitement {ref})",
         "anonymous": "Quelqu'un (adresse {ref})",
         "desk": "Un agent d'accueil de l'Assurance maladie ({ref})",
+        "operator": "Un opérateur de Carnet ({ref})",
         "document": "votre document « {title} » du {date}",
         "unknown": "un document",
         "refused": "— refusé",
@@ -130,6 +140,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "system": "Carnet (job {ref})",
         "anonymous": "Someone (address {ref})",
         "desk": "An insurance desk agent ({ref})",
+        "operator": "A Carnet operator ({ref})",
         "document": "your document “{title}” of {date}",
         "unknown": "a document",
         "refused": "— refused",
@@ -171,6 +182,60 @@ def _subject_document(subject: str | None) -> uuid.UUID | None:
     return _subject_id(subject, "document:")
 
 
+def _documents_named(ctx: Context, patient_id: uuid.UUID, rows: list[AuditEntry]) -> dict[uuid.UUID, Document]:
+    wanted = [d for d in (_subject_document(row.subject) for row in rows) if d is not None]
+    return {d.id: d for d in records_repository.documents_by_id(ctx.session, patient_id, wanted)}
+
+
+def hidden_from_reader(document: Document, relation: Relation, now: datetime) -> bool:
+    """Lines about a document the reading patient or representative may not see are left out of their trail."""
+    return (document.hidden_from_patient_until is not None and document.hidden_from_patient_until > now) or (
+        relation is Relation.REPRESENTATIVE and document.hidden_from_representatives
+    )
+
+
+def trail_page(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int | None]:
+    """The raw entries of a record's trail, newest first, and the next page's offset.
+
+    For the patient (or a representative): their history, without the lines about documents kept from them.
+    For an operator: the trail of any record, audited in that record's own trail; entries name who, when,
+    what kind of access and which item by id, never a title or any content.
+    """
+    if actor.kind is ActorKind.OPERATOR:
+        known = records_repository.get_record(ctx.session, patient_id) is not None
+        chain = patient_id if known else NO_RECORD  # probes of unknown ids create no chains
+        gate.authorize_unscoped(ctx, actor, Action.TRAIL_READ, chain_id=chain, subject=f"record:{patient_id}")
+        if not known:
+            return [], None
+        relation = None
+    else:
+        _, access = load_record(ctx, actor, Action.HISTORY_READ, patient_id)
+        relation = access.standing.relation
+    rows = repository.chain_page(
+        ctx.session, patient_id, actor_ref=None, modes=None, since=since, until=until, limit=limit, offset=offset
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if relation is not None:
+        documents, now = _documents_named(ctx, patient_id, rows), clock.now()
+        rows = [
+            row
+            for row in rows
+            if (d := documents.get(_subject_document(row.subject) or uuid.UUID(int=0))) is None
+            or not hidden_from_reader(d, relation, now)
+        ]
+    return rows, offset + limit if more else None
+
+
 def access_history(
     ctx: Context,
     actor: Actor,
@@ -205,8 +270,7 @@ def access_history(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    wanted = [d for d in (_subject_document(row.subject) for row in rows) if d is not None]
-    documents = {d.id: d for d in records_repository.documents_by_id(ctx.session, patient_id, wanted)}
+    documents = _documents_named(ctx, patient_id, rows)
     episodes = [e for e in (_subject_id(row.subject, "episode:") for row in rows) if e is not None]
     reasons = justifications(ctx, patient_id, episodes)
     now = clock.now()
@@ -214,10 +278,7 @@ def access_history(
     for row in rows:
         document_id = _subject_document(row.subject)
         document = documents.get(document_id) if document_id else None
-        if document is not None and (
-            (document.hidden_from_patient_until is not None and document.hidden_from_patient_until > now)
-            or (access.standing.relation is Relation.REPRESENTATIVE and document.hidden_from_representatives)
-        ):
+        if document is not None and hidden_from_reader(document, access.standing.relation, now):
             continue
         what = WORDS[language]["unknown"]
         if document is not None:
@@ -236,7 +297,7 @@ def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
             return words["you"]
         # Another patient in this record's trail: its holder (when a representative reads), or a representative.
         return words["holder"] if row.actor_ref == str(row.chain_id) else words["representative"]
-    if row.actor_kind in ("system", "anonymous", "desk"):
+    if row.actor_kind in ("system", "anonymous", "desk", "operator"):
         return words[row.actor_kind].format(ref=row.actor_ref)
     label = PROFESSIONS.get(row.profession or "", row.profession or "?")
     return f"{label} (RPPS {row.actor_ref})"

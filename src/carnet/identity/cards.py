@@ -95,6 +95,7 @@ class CardShown:
 @dataclass(frozen=True, slots=True)
 class OpenedRecord:
     patient_id: uuid.UUID
+    ins: str
     activation_code: str
     activation_expires_at: datetime
     authorisation: AuthorisationView | None
@@ -187,20 +188,34 @@ def present_card(
     return patient_id, grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
 
 
-def _channel(actor: Actor) -> tuple[Channel, str]:
+def _channel(actor: Actor, requested: Channel | None = None) -> tuple[Channel, str]:
+    """The opening channel and the opener: a desk, a pharmacy counter, a hospital, or a professional."""
     if actor.kind is ActorKind.DESK:
-        return Channel.INSURANCE_DESK, actor.ref
-    if actor.kind is ActorKind.PROFESSIONAL and actor.profession == "21" and actor.organisation:
-        return Channel.PHARMACY, actor.organisation  # the counter: the pharmacy is paid per record opened
-    if actor.kind is ActorKind.PROFESSIONAL:
-        return Channel.PROFESSIONAL, actor.ref
-    raise Forbidden("Only a desk agent or a health professional opens a record with the patient's card.")
+        allowed = {Channel.INSURANCE_DESK: actor.ref}
+    elif actor.kind is ActorKind.PROFESSIONAL and actor.profession == "21" and actor.organisation:
+        allowed = {Channel.PHARMACY: actor.organisation}  # the counter: the pharmacy is paid per record opened
+    elif actor.kind is ActorKind.PROFESSIONAL:
+        allowed = {Channel.PROFESSIONAL: actor.ref}
+        if actor.organisation:
+            allowed[Channel.HOSPITAL] = actor.organisation
+    else:
+        raise Forbidden("Only a desk agent or a health professional opens a record with the patient's card.")
+    if requested is None:
+        return next(iter(allowed.items()))
+    if requested not in allowed:
+        raise Invalid(
+            f"This opener opens records through {', '.join(c.value for c in allowed)}, not {requested.value}.",
+            code="invalid-channel",
+        )
+    return requested, allowed[requested]
 
 
-def open_record_with_card(ctx: Context, actor: Actor, shown: CardShown, identity: PatientIdentity) -> OpenedRecord:
+def open_record_with_card(
+    ctx: Context, actor: Actor, shown: CardShown, identity: PatientIdentity, *, channel: Channel | None = None
+) -> OpenedRecord:
     """Open the record of the patient who presents their card, with their agreement, and hand them their
     activation code. A professional who opens it is authorised by the same presentation."""
-    channel, opened_by = _channel(actor)
+    channel, opened_by = _channel(actor, channel)
     ins = _holder_ins(ctx, actor, shown)
     patient_id = open_record(
         ctx, actor, ins=ins, identity=identity, channel=channel, opened_by=opened_by, card_presented=True
@@ -210,7 +225,7 @@ def open_record_with_card(ctx: Context, actor: Actor, shown: CardShown, identity
     if actor.kind is ActorKind.PROFESSIONAL:
         load_record(ctx, actor, Action.CARD_PRESENCE, patient_id)
         authorisation = grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
-    return OpenedRecord(patient_id, code.code, code.expires_at, authorisation)
+    return OpenedRecord(patient_id, ins, code.code, code.expires_at, authorisation)
 
 
 def reissue_activation_code(ctx: Context, actor: Actor, shown: CardShown) -> accounts.IssuedCode:

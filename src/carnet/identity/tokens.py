@@ -75,12 +75,13 @@ class AccessClaims(BaseModel):
 
     sub: str
     jti: str
-    actor: Literal["professional", "patient", "desk"]
+    actor: Literal["professional", "patient", "desk", "operator"]
     scope: str = ""
     rpps: str | None = None
     profession: str | None = None
     organisation: str | None = None
     patient: uuid.UUID | None = None
+    operator: uuid.UUID | None = None
     staff: str | None = None
     office: str | None = None
     mode: Mode = Mode.NORMAL
@@ -129,6 +130,10 @@ def _actor(claims: AccessClaims) -> Actor:
         if claims.patient is None:
             raise Unauthenticated("A patient's token names the patient.", code="invalid_token")
         return Actor.patient(claims.patient)
+    if claims.actor == "operator":
+        if claims.operator is None:
+            raise Unauthenticated("An operator's token names the operator.", code="invalid_token")
+        return Actor.operator(claims.operator)
     if not claims.staff or not claims.staff.isalnum() or len(claims.staff) > 32:
         raise Unauthenticated("A desk agent's token names their staff id.", code="invalid_token")
     if claims.office is not None and (not claims.office.isalnum() or len(claims.office) > 32):
@@ -212,6 +217,17 @@ class TokenIssuer:
     def for_patient(self, patient_id: uuid.UUID) -> str:
         scopes = "patient/*.read patient/*.write"
         return self.issue({"sub": str(patient_id), "actor": "patient", "patient": str(patient_id), "scope": scopes})
+
+    def for_operator(self, operator_id: uuid.UUID) -> str:
+        """For an operator with the audit role: the trail (AuditEvent) and nothing else."""
+        return self.issue(
+            {
+                "sub": f"operator:{operator_id}",
+                "actor": "operator",
+                "operator": str(operator_id),
+                "scope": "user/AuditEvent.read",
+            }
+        )
 
     def for_desk(self, staff_id: str, office: str | None = None) -> str:
         return self.issue({"sub": f"desk:{staff_id}", "actor": "desk", "staff": staff_id, "office": office})

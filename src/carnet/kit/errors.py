@@ -26,6 +26,13 @@ class Invalid(CarnetError, ValueError):
     code = "invalid"
 
 
+class BadRequest(CarnetError):
+    """A request that cannot be understood: malformed syntax, an unknown element or parameter."""
+
+    status = 400
+    code = "bad-request"
+
+
 class NotFound(CarnetError):
     status = 404
     code = "not-found"
@@ -44,6 +51,13 @@ class Conflict(CarnetError):
 class Gone(CarnetError):
     status = 410
     code = "gone"
+
+
+class PreconditionFailed(CarnetError):
+    """The caller's condition (the version it last read) no longer holds."""
+
+    status = 412
+    code = "precondition-failed"
 
 
 class TooLarge(CarnetError):

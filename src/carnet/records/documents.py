@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from carnet.access import gate
@@ -13,13 +14,13 @@ from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.kit import clock
 from carnet.kit.crypto import DataKey
-from carnet.kit.errors import Invalid, NotFound
+from carnet.kit.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from carnet.records import repository
 from carnet.records.codes import PATIENT_CLASS, DocumentStatus, parse_format
 from carnet.records.content import check_content
 from carnet.records.content_store import PostgresContentStore
 from carnet.records.keys import data_key
-from carnet.records.models import Document
+from carnet.records.models import Document, DocumentVersion
 from carnet.records.schemas import DocumentPage, DocumentQuery, DocumentView, NewDocument
 from carnet.records.service import load_record
 
@@ -120,21 +121,58 @@ def _store(
         masked=False,
         hidden_from_patient_until=None,
         hidden_from_representatives=False,
+        master_identifier=meta.master_identifier,
+        version=1,
+        updated_at=now,
     )
     ctx.session.add(document)
+    ctx.session.add(_snapshot(document))
     return document
+
+
+def _snapshot(document: Document) -> DocumentVersion:
+    return DocumentVersion(
+        patient_id=document.patient_id,
+        document_id=document.id,
+        version=document.version,
+        recorded_at=document.updated_at,
+        status=document.status,
+        masked=document.masked,
+        hidden_from_patient_until=document.hidden_from_patient_until,
+        hidden_from_representatives=document.hidden_from_representatives,
+    )
+
+
+def _new_version(ctx: Context, document: Document) -> None:
+    """Status or flags changed: the document moves to its next version, and the version is kept."""
+    document.version += 1
+    document.updated_at = clock.now()
+    ctx.session.add(_snapshot(document))
 
 
 def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: NewDocument, content: bytes) -> uuid.UUID:
     document_id = uuid.uuid4()
     load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
+    _refuse_known_identifier(ctx, patient_id, meta)
     document = _store(ctx, actor, patient_id, meta, content, replaces=None, document_id=document_id)
     ctx.session.flush()
     return document.id
 
 
-def _view(key: DataKey, document: Document, now: datetime) -> DocumentView:
-    hidden_until = document.hidden_from_patient_until
+def _refuse_known_identifier(ctx: Context, patient_id: uuid.UUID, meta: NewDocument) -> None:
+    if meta.master_identifier is not None and repository.document_with_master_identifier(
+        ctx.session, patient_id, meta.master_identifier
+    ):
+        raise Conflict(
+            "A document with this master identifier is already in the record: a new version replaces it.",
+            code="duplicate-document",
+        )
+
+
+def _view(key: DataKey, document: Document, now: datetime, version: DocumentVersion | None = None) -> DocumentView:
+    """The document as it is, or as it was at `version` (only status and flags ever change)."""
+    state = version or document
+    hidden_until = state.hidden_from_patient_until
     return DocumentView(
         id=document.id,
         patient_id=document.patient_id,
@@ -155,11 +193,14 @@ def _view(key: DataKey, document: Document, now: datetime) -> DocumentView:
         format=document.format,
         size=document.size,
         sha256=document.sha256,
-        status=document.status,
+        status=state.status,
         replaces_id=document.replaces_id,
-        masked=document.masked,
+        masked=state.masked,
         hidden_from_patient_until=hidden_until if hidden_until is not None and hidden_until > now else None,
-        hidden_from_representatives=document.hidden_from_representatives,
+        hidden_from_representatives=state.hidden_from_representatives,
+        version=version.version if version else document.version,
+        updated_at=version.recorded_at if version else document.updated_at,
+        master_identifier=document.master_identifier,
     )
 
 
@@ -190,12 +231,18 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
 
 
 def _load_document(
-    ctx: Context, actor: Actor, action: Action, patient_id: uuid.UUID, document_id: uuid.UUID
+    ctx: Context,
+    actor: Actor,
+    action: Action,
+    patient_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    lock: bool = False,
 ) -> tuple[Document, Access]:
     """The document, once the gate allowed `action` on the record and on it; "not found" otherwise."""
     subject = f"document:{document_id}"
     _, access = load_record(ctx, actor, action, patient_id, subject=subject, item_follows=True)
-    document = repository.get_document(ctx.session, patient_id, document_id)
+    document = repository.get_document(ctx.session, patient_id, document_id, for_update=lock)
     if document is None:
         # Audited like a refusal to see it: the trail shows the attempt, the actor learns nothing more.
         gate.record_missing(ctx, access, action, subject)
@@ -207,6 +254,13 @@ def _load_document(
 def get_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> DocumentView:
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
     return _view(data_key(ctx, patient_id), document, clock.now())
+
+
+def document_history(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> list[DocumentView]:
+    """Every version of a document, newest first; the gate decides on the document as it is now."""
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
+    key, now = data_key(ctx, patient_id), clock.now()
+    return [_view(key, document, now, v) for v in repository.document_versions(ctx.session, patient_id, document_id)]
 
 
 def read_content(
@@ -244,6 +298,7 @@ def replace_document(
     new = _store(ctx, actor, patient_id, meta, content, replaces=old.id)
     new.hidden_from_representatives = old.hidden_from_representatives
     old.status = DocumentStatus.DEPRECATED.value
+    _new_version(ctx, old)
     ctx.session.flush()
     return new.id
 
@@ -252,11 +307,17 @@ def withdraw_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, documen
     """The author withdraws a document: it is kept, with status withdrawn, never deleted."""
     document = _current(_load_document(ctx, actor, Action.DOCUMENT_WITHDRAW, patient_id, document_id)[0])
     document.status = DocumentStatus.WITHDRAWN.value
+    _new_version(ctx, document)
 
 
 def set_masked(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID, masked: bool) -> None:
     """The patient hides a document from professionals (its author and the regular doctor still see it)."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_MASK, patient_id, document_id)
+    _mask(document, masked)
+    _new_version(ctx, document)
+
+
+def _mask(document: Document, masked: bool) -> None:
     document.masked = masked
     if masked:
         document.hidden_from_patient_until = None  # only an expired delay can remain here: it is over
@@ -273,6 +334,11 @@ def set_author_flags(
 ) -> None:
     """The author hides a document from the patient until a date (at most a year) or from representatives."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_FLAG, patient_id, document_id)
+    _flag(document, hidden_from_patient_until, hidden_from_representatives)
+    _new_version(ctx, document)
+
+
+def _flag(document: Document, hidden_from_patient_until: datetime | None, hidden_from_representatives: bool) -> None:
     now = clock.now()
     if hidden_from_patient_until is not None:
         if (
@@ -290,3 +356,62 @@ def set_author_flags(
             )
     document.hidden_from_patient_until = hidden_from_patient_until
     document.hidden_from_representatives = hidden_from_representatives
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChange:
+    """What an update asks to change; None leaves a property as it is."""
+
+    withdraw: bool = False
+    masked: bool | None = None
+    hidden_from_patient_until: datetime | None = None
+    hidden_from_representatives: bool | None = None
+    # Whether the author's flags are part of the change (a delay may be set to None: shown again).
+    flags: bool = False
+
+
+def change_document(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    document_id: uuid.UUID,
+    change: DocumentChange,
+    *,
+    expected_version: int | None = None,
+) -> DocumentView:
+    """Apply status and visibility changes as one new version; each change passes the gate on its own.
+
+    With `expected_version`, the change applies only to that version (optimistic concurrency).
+    """
+    document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id, lock=True)
+    if expected_version is not None and expected_version != document.version:
+        raise PreconditionFailed(
+            f"The document is at version {document.version}, not {expected_version}: read it again first.",
+            code="version-conflict",
+        )
+    subject = f"document:{document_id}"
+    changed = False
+    if change.masked is not None and change.masked != document.masked:
+        _authorize(ctx, actor, Action.DOCUMENT_MASK, document, subject)
+        _mask(document, change.masked)
+        changed = True
+    if change.flags and (
+        change.hidden_from_patient_until != document.hidden_from_patient_until
+        or change.hidden_from_representatives != document.hidden_from_representatives
+    ):
+        _authorize(ctx, actor, Action.DOCUMENT_FLAG, document, subject)
+        _flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
+        changed = True
+    if change.withdraw and document.status != DocumentStatus.WITHDRAWN.value:
+        _authorize(ctx, actor, Action.DOCUMENT_WITHDRAW, document, subject)
+        _current(document).status = DocumentStatus.WITHDRAWN.value
+        changed = True
+    if changed:
+        _new_version(ctx, document)
+        ctx.session.flush()
+    return _view(data_key(ctx, patient_id), document, clock.now())
+
+
+def _authorize(ctx: Context, actor: Actor, action: Action, document: Document, subject: str) -> None:
+    _, access = load_record(ctx, actor, action, document.patient_id, subject=subject, item_follows=True)
+    gate.authorize_item(ctx, access, action, item_facts(actor, document, clock.now()), subject)

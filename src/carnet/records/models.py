@@ -105,6 +105,11 @@ class Document(Base):
     masked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     hidden_from_patient_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hidden_from_representatives: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The sender's unique id of the document (XDS uniqueId, FHIR masterIdentifier): a resubmission is recognised.
+    master_identifier: Mapped[str | None] = mapped_column(String(128))
+    # Every change of status or flags is a new version (FHIR meta.versionId), kept in document_versions.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("status", ["current", "deprecated", "withdrawn"]), name="status"),
@@ -112,6 +117,13 @@ class Document(Base):
         CheckConstraint("size > 0", name="size_positive"),
         CheckConstraint("NOT (masked AND hidden_from_patient_until IS NOT NULL)", name="masked_or_hidden"),
         Index("ix_documents_patient_act_date", "patient_id", text("act_date DESC"), text("deposited_at DESC")),
+        Index(
+            "uq_documents_patient_master_identifier",
+            "patient_id",
+            "master_identifier",
+            unique=True,
+            postgresql_where=text("master_identifier IS NOT NULL"),
+        ),
         # At most one newer version per document: a replacement chain never forks.
         Index(
             "uq_documents_replaces_id",
@@ -120,6 +132,21 @@ class Document(Base):
             postgresql_where=text("replaces_id IS NOT NULL"),
         ),
     )
+
+
+class DocumentVersion(Base):
+    """What changed in a document at each version: its status and visibility flags (the rest never changes)."""
+
+    __tablename__ = "document_versions"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"), primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12))
+    masked: Mapped[bool] = mapped_column(Boolean)
+    hidden_from_patient_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_from_representatives: Mapped[bool] = mapped_column(Boolean)
 
 
 class DocumentContent(Base):

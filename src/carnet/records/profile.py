@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from carnet.access import gate
@@ -11,6 +11,7 @@ from carnet.access.actor import Actor, ActorKind
 from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.kit import clock
+from carnet.kit.crypto import DataKey
 from carnet.kit.errors import Invalid, NotFound
 from carnet.kit.validation import validate_with
 from carnet.records import repository
@@ -84,30 +85,47 @@ def list_profile(
     patient_id: uuid.UUID,
     *,
     kind: str | None = None,
+    kinds: Collection[str] | None = None,
     include_retired: bool = False,
 ) -> list[ProfileEntryView]:
     """The entries this actor may see (a profile has tens of entries: they are filtered one by one)."""
     if kind is not None and kind not in PROFILE_KINDS:
         raise Invalid(f"Unknown profile entry kind '{kind}'; kinds: {', '.join(PROFILE_KINDS)}.", code="invalid-kind")
     _, access = load_record(ctx, actor, Action.PROFILE_READ, patient_id)
-    rows = repository.list_profile_entries(ctx.session, patient_id, kind=kind, include_retired=include_retired)
+    wanted = (kind,) if kind is not None else tuple(kinds) if kinds is not None else None
+    rows = repository.list_profile_entries(ctx.session, patient_id, kinds=wanted, include_retired=include_retired)
     rows = [row for row in rows if gate.visible(access, Action.PROFILE_READ, entry_facts(actor, row))]
     if not rows:
         return []
     key = data_key(ctx, patient_id)
-    return [
-        ProfileEntryView(
-            id=row.id,
-            kind=row.kind,
-            source_class=row.source_class,
-            author_kind=row.author_kind,
-            author_ref=row.author_ref,
-            recorded_at=row.recorded_at,
-            status=row.status,
-            payload=PROFILE_PAYLOAD.validate_json(key.decrypt(row.payload_ct, aad=_aad(row.id))),
-        )
-        for row in rows
-    ]
+    return [_entry_view(key, row) for row in rows]
+
+
+def _entry_view(key: DataKey, row: ProfileEntry) -> ProfileEntryView:
+    return ProfileEntryView(
+        id=row.id,
+        kind=row.kind,
+        source_class=row.source_class,
+        author_kind=row.author_kind,
+        author_ref=row.author_ref,
+        recorded_at=row.recorded_at,
+        status=row.status,
+        payload=PROFILE_PAYLOAD.validate_json(key.decrypt(row.payload_ct, aad=_aad(row.id))),
+    )
+
+
+def get_profile_entry(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, entry_id: uuid.UUID, *, kinds: Collection[str]
+) -> ProfileEntryView:
+    """One entry of one of these kinds; missing, of another kind, or not visible: the same "not found"."""
+    subject = f"profile-entry:{entry_id}"
+    _, access = load_record(ctx, actor, Action.PROFILE_READ, patient_id, subject=subject, item_follows=True)
+    row = repository.get_profile_entry(ctx.session, patient_id, entry_id)
+    if row is None or row.kind not in kinds:
+        gate.record_missing(ctx, access, Action.PROFILE_READ, subject)
+        raise NotFound(NO_SUCH_ENTRY)
+    gate.authorize_item(ctx, access, Action.PROFILE_READ, entry_facts(actor, row), subject)
+    return _entry_view(data_key(ctx, patient_id), row)
 
 
 def retire_profile_entry(ctx: Context, actor: Actor, patient_id: uuid.UUID, entry_id: uuid.UUID) -> None:

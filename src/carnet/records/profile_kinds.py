@@ -97,6 +97,28 @@ class Treatment(_Entry):
         return self
 
 
+class Prescription(_Entry):
+    """A medicine prescribed (FHIR MedicationRequest)."""
+
+    kind: Literal["prescription"] = "prescription"
+    medication: Text
+    prescribed_on: PastDate
+    dosage: Text | None = None
+    quantity: Text | None = None
+    prescriber: Text | None = None
+
+
+class Dispensation(_Entry):
+    """A medicine handed over at a pharmacy (FHIR MedicationDispense)."""
+
+    kind: Literal["dispensation"] = "dispensation"
+    medication: Text
+    dispensed_on: PastDate
+    quantity: Text | None = None
+    dosage: Text | None = None
+    dispenser: Text | None = None
+
+
 class Vaccination(_Entry):
     kind: Literal["vaccination"] = "vaccination"
     vaccine: Text
@@ -171,6 +193,8 @@ ProfilePayload = Annotated[
     | SurgicalHistory
     | FamilyHistory
     | Treatment
+    | Prescription
+    | Dispensation
     | Vaccination
     | BloodGroup
     | Weight
@@ -189,6 +213,8 @@ PROFILE_KINDS: tuple[str, ...] = (
     "surgical_history",
     "family_history",
     "treatment",
+    "prescription",
+    "dispensation",
     "vaccination",
     "blood_group",
     "weight",

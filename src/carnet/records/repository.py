@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
 from carnet.access.policy import ListFilter
-from carnet.records.models import Document, MasterKeyInUse, ProfileEntry, Record, RecordKey
+from carnet.records.models import Document, DocumentVersion, MasterKeyInUse, ProfileEntry, Record, RecordKey
 from carnet.records.schemas import DocumentQuery
 
 
@@ -67,9 +67,30 @@ def master_key_ids_in_use(session: Session) -> set[str]:
     return set(session.scalars(select(MasterKeyInUse.key_id)))
 
 
-def get_document(session: Session, patient_id: uuid.UUID, document_id: uuid.UUID) -> Document | None:
+def get_document(
+    session: Session, patient_id: uuid.UUID, document_id: uuid.UUID, *, for_update: bool = False
+) -> Document | None:
     statement = select(Document).where(Document.patient_id == patient_id, Document.id == document_id)
+    if for_update:
+        statement = statement.with_for_update()
     return session.scalars(statement).one_or_none()
+
+
+def document_with_master_identifier(session: Session, patient_id: uuid.UUID, master_identifier: str) -> bool:
+    statement = select(Document.id).where(
+        Document.patient_id == patient_id, Document.master_identifier == master_identifier
+    )
+    return session.scalars(statement).first() is not None
+
+
+def document_versions(session: Session, patient_id: uuid.UUID, document_id: uuid.UUID) -> list[DocumentVersion]:
+    """Every version of a document, newest first."""
+    statement = (
+        select(DocumentVersion)
+        .where(DocumentVersion.patient_id == patient_id, DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.version.desc())
+    )
+    return list(session.scalars(statement))
 
 
 def _visible(visibility: ListFilter, now: datetime) -> ColumnElement[bool]:
@@ -116,11 +137,24 @@ def list_documents(
         statement = statement.where(Document.act_date >= query.act_from)
     if query.act_to:
         statement = statement.where(Document.act_date <= query.act_to)
-    statement = (
-        statement.order_by(Document.act_date.desc(), Document.deposited_at.desc(), Document.id)
-        .offset(query.offset)
-        .limit(query.limit + 1)
-    )
+    for column, low, high in (
+        (Document.deposited_at, query.deposited_from, query.deposited_before),
+        (Document.updated_at, query.updated_from, query.updated_before),
+    ):
+        if low is not None:
+            statement = statement.where(column >= low)
+        if high is not None:
+            statement = statement.where(column < high)
+    if query.author_ref:
+        statement = statement.where(Document.author_ref == query.author_ref)
+    if query.master_identifier is not None:
+        statement = statement.where(Document.master_identifier == query.master_identifier)
+    order = {
+        "act": (Document.act_date.desc(), Document.deposited_at.desc(), Document.id),
+        "deposited": (Document.deposited_at, Document.id),
+        "-deposited": (Document.deposited_at.desc(), Document.id),
+    }[query.order]
+    statement = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
     return list(session.scalars(statement))
 
 
@@ -130,11 +164,11 @@ def get_profile_entry(session: Session, patient_id: uuid.UUID, entry_id: uuid.UU
 
 
 def list_profile_entries(
-    session: Session, patient_id: uuid.UUID, *, kind: str | None, include_retired: bool
+    session: Session, patient_id: uuid.UUID, *, kinds: Sequence[str] | None, include_retired: bool
 ) -> list[ProfileEntry]:
     statement = select(ProfileEntry).where(ProfileEntry.patient_id == patient_id)
-    if kind is not None:
-        statement = statement.where(ProfileEntry.kind == kind)
+    if kinds is not None:
+        statement = statement.where(ProfileEntry.kind.in_(kinds))
     if not include_retired:
         statement = statement.where(ProfileEntry.status == "active")
     return list(session.scalars(statement.order_by(ProfileEntry.kind, ProfileEntry.recorded_at.desc())))

@@ -64,6 +64,10 @@ class NewDocument(BaseModel):
     format: str
     created_at: Annotated[datetime, AfterValidator(_aware)] | None = None
     author: ProfessionalAuthor | None = None
+    # The sender's unique id of the document (an OID or a URN), kept so a resubmission is recognised.
+    master_identifier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = (
+        None
+    )
 
 
 class DocumentQuery(BaseModel):
@@ -74,6 +78,15 @@ class DocumentQuery(BaseModel):
     act_from: date | None = None
     act_to: date | None = None
     status: Literal["current", "deprecated", "withdrawn", "any"] = "current"
+    # Half-open periods [from, before) on the deposit time and on the time of the last change.
+    deposited_from: Annotated[datetime, AfterValidator(_aware)] | None = None
+    deposited_before: Annotated[datetime, AfterValidator(_aware)] | None = None
+    updated_from: Annotated[datetime, AfterValidator(_aware)] | None = None
+    updated_before: Annotated[datetime, AfterValidator(_aware)] | None = None
+    author_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)] | None = None
+    master_identifier: Annotated[str, StringConstraints(max_length=128)] | None = None
+    # "act": newest act first (the record's natural order); "deposited" / "-deposited": by deposit time.
+    order: Literal["act", "deposited", "-deposited"] = "act"
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0
 
@@ -122,6 +135,9 @@ class DocumentView:
     # Set while the author keeps the document from its patient: readers are warned the patient does not know.
     hidden_from_patient_until: datetime | None = None
     hidden_from_representatives: bool = False
+    version: int = 1
+    updated_at: datetime | None = None
+    master_identifier: str | None = None
 
     @property
     def patient_provided(self) -> bool:

@@ -15,7 +15,7 @@ from carnet.context import Context
 from carnet.identity.sessions import forget_patient
 from carnet.kit import clock
 from carnet.kit.crypto import new_data_key
-from carnet.kit.errors import Conflict, Invalid, NotFound
+from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from carnet.kit.geography import departement_of_postcode
 from carnet.kit.identifiers import parse_ins
 from carnet.records import repository
@@ -131,6 +131,19 @@ def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordS
         closed_at=record.closed_at,
         destruction_requested_at=record.destruction_requested_at,
     )
+
+
+def find_by_ins(ctx: Context, actor: Actor, ins: str) -> RecordSummary | None:
+    """The living record of this INS, if there is one and the actor may read it; None otherwise, either way."""
+    canonical = parse_ins(ins).value
+    record = repository.living_record_for_ins(ctx.session, canonical)
+    if record is None:
+        gate.record_unknown_record(ctx, actor, Action.RECORD_READ, uuid.UUID(int=0), f"ins-search:{canonical[:2]}")
+        return None
+    try:
+        return record_summary(ctx, actor, record.patient_id)
+    except (NotFound, Forbidden, Conflict):
+        return None  # the refusal is in the trail; the caller learns no more than for a missing record
 
 
 def close_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:

@@ -1,0 +1,1 @@
+"""The insurer's feed: reimbursement lines of the last 24 months."""

@@ -1,0 +1,157 @@
+"""Search parameters, parsed by pure functions: paging, dates with prefixes, tokens, references."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import QueryParams
+
+from carnet.kit.errors import BadRequest
+
+PARIS = ZoneInfo("Europe/Paris")  # a date or time given without a zone is French local time
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+MAX_OFFSET = 100_000
+# Parameters every search accepts.
+COMMON = frozenset({"_count", "_offset", "_format"})
+_DATE = re.compile(
+    r"^(?P<prefix>eq|gt|lt|ge|le)?(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
+    r"(T(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    count: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A half-open period [start, before); either end may be open."""
+
+    start: datetime | None = None
+    before: datetime | None = None
+
+
+def check_known(params: QueryParams, allowed: Collection[str]) -> None:
+    """Unknown parameters are refused rather than ignored, so a search never looks filtered when it is not."""
+    for name in params:
+        if name not in allowed and name not in COMMON:
+            known = ", ".join(sorted(allowed))
+            raise BadRequest(
+                f"Unknown search parameter '{name[:40]}'; this search takes: {known}.", code="unknown-parameter"
+            )
+    fmt = params.get("_format")
+    if fmt is not None and fmt not in ("json", "application/json", "application/fhir+json"):
+        raise BadRequest("Only JSON is served (_format=json).", code="unsupported-format")
+
+
+def page(params: QueryParams) -> Page:
+    return Page(
+        count=_integer(params, "_count", DEFAULT_COUNT, 1, MAX_COUNT),
+        offset=_integer(params, "_offset", 0, 0, MAX_OFFSET),
+    )
+
+
+def _integer(params: QueryParams, name: str, default: int, low: int, high: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadRequest(f"{name} is a whole number from {low} to {high}.", code="invalid-parameter")
+    return int(text)
+
+
+def period(values: list[str], name: str) -> Period:
+    """The period all the date parameters given describe together (each narrows it)."""
+    start: datetime | None = None
+    before: datetime | None = None
+    for value in values:
+        low, high = _date_bounds(value, name)
+        if low is not None and (start is None or low > start):
+            start = low
+        if high is not None and (before is None or high < before):
+            before = high
+    return Period(start, before)
+
+
+def _date_bounds(value: str, name: str) -> tuple[datetime | None, datetime | None]:
+    match = _DATE.match(value.strip())
+    if match is None:
+        raise BadRequest(
+            f"{name}: '{value[:40]}' is not a date; write e.g. ge2026-01-31 or lt2026-02-01T08:00:00+01:00 "
+            "(prefixes eq, gt, lt, ge, le).",
+            code="invalid-date",
+        )
+    first, after = _span(match, name)
+    prefix = match.group("prefix") or "eq"
+    return {
+        "eq": (first, after),
+        "ge": (first, None),
+        "gt": (after, None),
+        "lt": (None, first),
+        "le": (None, after),
+    }[prefix]
+
+
+def _span(match: re.Match[str], name: str) -> tuple[datetime, datetime]:
+    """The first instant the value names, and the first instant after it, at the value's precision."""
+    g = match.groupdict()
+    zone: tzinfo = PARIS
+    if g["zone"] == "Z":
+        zone = UTC
+    elif g["zone"]:
+        sign = 1 if g["zone"][0] == "+" else -1
+        zone = timezone(sign * timedelta(hours=int(g["zone"][1:3]), minutes=int(g["zone"][4:6])))
+    try:
+        year = int(g["year"])
+        if g["month"] is None:
+            return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+        month = int(g["month"])
+        if g["day"] is None:
+            first = datetime(year, month, 1, tzinfo=zone)
+            return first, (first + timedelta(days=32)).replace(day=1)
+        day = date(year, month, int(g["day"]))
+        if g["hour"] is None:
+            first = datetime(day.year, day.month, day.day, tzinfo=zone)
+            return first, first + timedelta(days=1)
+        second = int(g["second"]) if g["second"] else 0
+        first = datetime(day.year, day.month, day.day, int(g["hour"]), int(g["minute"]), second, tzinfo=zone)
+        return first, first + (timedelta(seconds=1) if g["second"] else timedelta(minutes=1))
+    except ValueError:
+        raise BadRequest(f"{name}: '{match.string[:40]}' is not a real date.", code="invalid-date") from None
+
+
+def token(value: str) -> tuple[str | None, str]:
+    """`system|code` or `code`; (None, code) when no system is given."""
+    system, bar, code = value.partition("|")
+    if not bar:
+        return None, value
+    return system or None, code
+
+
+def reference(value: str, resource_type: str, name: str) -> uuid.UUID:
+    """`Patient/<id>`, a full URL ending so, or a bare id: the patient's id."""
+    text = value.rstrip("/")
+    marker = f"{resource_type}/"
+    if marker in text:
+        text = text[text.rindex(marker) + len(marker) :]
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise BadRequest(
+            f"{name}: '{value[:60]}' is not a reference to a {resource_type}.", code="invalid-reference"
+        ) from None
+
+
+def one(params: QueryParams, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"Give {name} once.", code="repeated-parameter")
+    return values[0] if values else None

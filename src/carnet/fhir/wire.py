@@ -1,0 +1,92 @@
+"""FHIR JSON in and out: content types, size limits, parsing with the R4 models, rendering checked resources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from fhir.resources.R4B import get_fhir_model_class
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from pydantic import ValidationError
+
+from carnet.fhir.codes import FHIR_JSON
+from carnet.kit.errors import BadRequest, TooLarge, UnsupportedMedia
+
+ACCEPTED_BODIES = (FHIR_JSON, "application/json")
+Resource = dict[str, Any]
+
+
+class FhirResponse(JSONResponse):
+    media_type = f"{FHIR_JSON}; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def model_of(resource_type: str) -> type[FHIRAbstractModel]:
+    try:
+        model: type[FHIRAbstractModel] = get_fhir_model_class(resource_type)
+    except ValueError:
+        raise BadRequest(f"'{resource_type[:40]}' is not a FHIR resource type.", code="unknown-resource-type") from None
+    return model
+
+
+def checked(resource: Resource) -> Resource:
+    """A resource Carnet is about to return, validated against the FHIR models first (never invalid FHIR out)."""
+    model_of(resource["resourceType"]).model_validate(resource)
+    return resource
+
+
+def respond(resource: Resource, *, status: int = 200, headers: dict[str, str] | None = None) -> FhirResponse:
+    return FhirResponse(checked(resource), status_code=status, headers=headers)
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    """The request's JSON body: FHIR JSON only, within the size limit, well-formed."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ACCEPTED_BODIES:
+        raise UnsupportedMedia(
+            f"Send FHIR resources as {FHIR_JSON} (received '{media[:60] or 'no content type'}').",
+            code="unsupported-media-type",
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(f"The request body is over {max_bytes} bytes.", code="too-large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise TooLarge(f"The request body is over {max_bytes} bytes.", code="too-large")
+    try:
+        return json.loads(bytes(body))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The body is not well-formed JSON: {exc}.", code="malformed-json") from None
+
+
+def parse(body: Any, expected: str | tuple[str, ...]) -> FHIRAbstractModel:
+    """The body as a FHIR resource of an expected type; unknown elements and malformed values are refused."""
+    wanted = (expected,) if isinstance(expected, str) else expected
+    if not isinstance(body, dict):
+        raise BadRequest("The body is not a JSON object.", code="not-a-resource")
+    resource_type = body.get("resourceType")
+    if resource_type not in wanted:
+        raise BadRequest(
+            f"Expected a resource of type {' or '.join(wanted)}, received {str(resource_type)[:40]!r}.",
+            code="wrong-resource-type",
+        )
+    try:
+        return model_of(resource_type).model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe(exc), code="invalid-resource") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem of a FHIR validation, as `path: message`."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    message = " ".join(str(first.get("msg", "invalid")).split())
+    if first.get("type") == "extra_forbidden":
+        message = "unknown element"
+    return f"{where}: {message}" if where else message
