@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from carnet.fhir import patient
+from carnet.fhir import document_routes, mhd, patient
 from carnet.fhir.outcome import operation_outcome
 from carnet.fhir.wire import FhirResponse
 
 router = APIRouter()
-for part in (patient.router,):
+for part in (patient.router, document_routes.router, mhd.router):
     router.include_router(part)
 
 

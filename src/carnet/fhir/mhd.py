@@ -1,0 +1,114 @@
+"""IHE MHD Provide Document Bundle (ITI-65): a transaction of one SubmissionSet List, DocumentReferences and
+their Binaries, stored all or nothing (one unit of work: the first failure rolls everything back)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from carnet.api.deps import unit
+from carnet.fhir.document_routes import deposit, etag
+from carnet.fhir.documents import IncomingDocument, incoming_document, resource_id
+from carnet.fhir.outcome import information
+from carnet.fhir.support import caller, fhir_body
+from carnet.fhir.wire import FhirResponse, Resource, parse, respond
+from carnet.kit.errors import BadRequest, Invalid
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+MHD_LIST_TYPES = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"
+
+
+def _entries(bundle: Any) -> tuple[Any, list[tuple[int, IncomingDocument]], dict[str, tuple[int, Any]]]:
+    """The submission set, the documents (with their position) and the binaries by fullUrl; all checked first."""
+    lists, documents, binaries = [], [], {}
+    for position, item in enumerate(bundle.entry or []):
+        resource = item.resource
+        if resource is None or item.request is None or item.request.method != "POST":
+            raise BadRequest(
+                f"Bundle.entry[{position}] needs a resource and request.method POST.", code="invalid-entry"
+            )
+        kind = resource.get_resource_type()
+        if kind == "List":
+            lists.append(resource)
+        elif kind == "DocumentReference":
+            try:
+                documents.append((position, incoming_document(resource)))
+            except Invalid as exc:
+                raise Invalid(f"Bundle.entry[{position}]: {exc.message}", code=exc.code) from None
+        elif kind == "Binary":
+            if not item.fullUrl:
+                raise BadRequest(f"Bundle.entry[{position}]: a Binary needs its fullUrl.", code="invalid-entry")
+            binaries[str(item.fullUrl)] = (position, resource)
+        else:
+            raise Invalid(f"Bundle.entry[{position}]: a document bundle holds no {kind}.", code="invalid-entry")
+    if len(lists) != 1 or not _is_submission_set(lists[0]):
+        raise Invalid(
+            f"A document bundle has one List, the SubmissionSet (code submissionset of {MHD_LIST_TYPES}).",
+            code="missing-submission-set",
+        )
+    if not documents:
+        raise Invalid("A document bundle carries at least one DocumentReference.", code="no-document")
+    if len({d.patient_id for _, d in documents}) != 1:
+        raise Invalid("Every document of a bundle belongs to the same patient.", code="several-patients")
+    return lists[0], documents, binaries
+
+
+def _is_submission_set(listed: Any) -> bool:
+    codings = listed.code.coding if listed.code and listed.code.coding else []
+    return any(c.system == MHD_LIST_TYPES and c.code == "submissionset" for c in codings)
+
+
+def _content(position: int, document: IncomingDocument, binaries: dict[str, tuple[int, Any]], used: set[str]) -> bytes:
+    if document.content is not None:
+        return document.content
+    url = document.content_url or ""
+    if url not in binaries:
+        raise Invalid(
+            f"Bundle.entry[{position}]: its attachment.url {url[:80]} names no Binary of the bundle.",
+            code="missing-binary",
+        )
+    _, found = binaries[url]
+    if found.data is None or (found.contentType or "").split(";")[0] != document.content_type.split(";")[0]:
+        raise Invalid(
+            f"Bundle.entry[{position}]: its Binary has no data or another contentType.", code="invalid-binary"
+        )
+    used.add(url)
+    data: bytes = found.data
+    return data
+
+
+@router.post("")
+def transaction(request: Request, body: Annotated[Any, Depends(fhir_body)]) -> FhirResponse:
+    """Provide Document Bundle: everything is checked before anything is stored, and stored together or not at all."""
+    principal = caller(request, "DocumentReference", "write")
+    bundle: Any = parse(body, "Bundle")
+    if bundle.type != "transaction":
+        raise BadRequest(
+            "Carnet takes transaction bundles (IHE MHD Provide Document Bundle).", code="invalid-bundle-type"
+        )
+    _, documents, binaries = _entries(bundle)
+    used: set[str] = set()
+    contents = [_content(position, document, binaries, used) for position, document in documents]
+    if set(binaries) - used:
+        raise Invalid("Every Binary of a document bundle is the content of one of its documents.", code="orphan-binary")
+    responses: dict[int, Resource] = {}
+    with unit(request) as ctx:
+        for (position, document), content in zip(documents, contents, strict=True):
+            view = deposit(ctx, principal, document, content)
+            rid = resource_id(view)
+            responses[position] = {
+                "status": "201 Created",
+                "location": f"DocumentReference/{rid}/_history/1",
+                "etag": etag(view),
+            }
+            if document.content_url in binaries:
+                responses[binaries[document.content_url][0]] = {"status": "201 Created", "location": f"Binary/{rid}"}
+    entries = []
+    for position, _ in enumerate(bundle.entry):
+        response = responses.get(position) or {
+            "status": "200 OK",
+            "outcome": information("The submission set was accepted; Carnet does not keep it as a List."),
+        }
+        entries.append({"response": response})
+    return respond({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})
