@@ -18,6 +18,8 @@ ONE_OF_EACH: list[dict[str, Any]] = [
     {"kind": "surgical_history", "procedure": "appendicectomie", "performed_on": "1999-07-14"},
     {"kind": "family_history", "relation": "mère", "condition": "diabète de type 2"},
     {"kind": "treatment", "medication": "Ventoline", "dosage": "2 bouffées si besoin", "since": "2020-01-01"},
+    {"kind": "prescription", "medication": "Amoxicilline 1 g", "prescribed_on": "2026-02-01", "quantity": 2},
+    {"kind": "dispensation", "medication": "Amoxicilline 1 g", "dispensed_on": "2026-02-02", "dispenser": "Pharmacie"},
     {"kind": "vaccination", "vaccine": "DTP", "administered_on": "2015-03-01", "dose": 3},
     {"kind": "blood_group", "group": "O-"},
     {"kind": "weight", "kilograms": 64.5, "measured_on": "2026-01-10"},

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from carnet.fhir import document_routes, mhd, patient
+from carnet.fhir import (
+    audit_events,
+    capability,
+    consent,
+    document_routes,
+    eob,
+    everything,
+    mhd,
+    patient,
+    profile_routes,
+)
 from carnet.fhir.outcome import operation_outcome
 from carnet.fhir.wire import FhirResponse
 
 router = APIRouter()
-for part in (patient.router, document_routes.router, mhd.router):
+for part in (
+    capability.router,
+    everything.router,
+    patient.router,
+    document_routes.router,
+    mhd.router,
+    profile_routes.router,
+    consent.router,
+    audit_events.router,
+    eob.router,
+):
     router.include_router(part)
 
 

@@ -104,7 +104,7 @@ class Prescription(_Entry):
     medication: Text
     prescribed_on: PastDate
     dosage: Text | None = None
-    quantity: Text | None = None
+    quantity: Annotated[int, Field(ge=1, le=1000)] | None = None  # boxes or units
     prescriber: Text | None = None
 
 
@@ -114,7 +114,7 @@ class Dispensation(_Entry):
     kind: Literal["dispensation"] = "dispensation"
     medication: Text
     dispensed_on: PastDate
-    quantity: Text | None = None
+    quantity: Annotated[int, Field(ge=1, le=1000)] | None = None
     dosage: Text | None = None
     dispenser: Text | None = None
 

@@ -1,0 +1,187 @@
+"""Consent: the patient's access settings, one resource per choice; read, created and deleted by the patient.
+
+Ids: `auth-<rpps>` (authorisation, permit), `block-<rpps>` (deny), `doctor-<rpps>` (the regular doctor, permit,
+actor role PCP), `optout-emergency` (deny, purpose BTG) and `optout-regulation` (deny, purpose ETREAT).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from carnet.access import service
+from carnet.access.schemas import SettingsView
+from carnet.api.deps import unit
+from carnet.context import Context
+from carnet.fhir import search
+from carnet.fhir.codes import ACT_REASON, BREAK_THE_GLASS, EMERGENCY_TREATMENT, LOINC, RPPS_SYSTEM
+from carnet.fhir.ids import named_item_id, parse_named_item_id
+from carnet.fhir.support import (
+    base_url,
+    caller,
+    fhir_body,
+    patient_param,
+    patient_reference,
+    refusals_as_missing,
+    searchset,
+)
+from carnet.fhir.wire import FhirResponse, Resource, parse, respond
+from carnet.identity.tokens import Principal
+from carnet.kit.errors import Invalid, NotFound
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
+ROLE_PCP = {"coding": [{"system": f"{TERMINOLOGY}v3-RoleCode", "code": "PCP"}]}
+ROLE_PROVIDER = {"coding": [{"system": f"{TERMINOLOGY}v3-ParticipationType", "code": "PRCP"}]}
+NO_SUCH_CONSENT = "No such consent in this record."
+
+
+def _consent(patient_id: uuid.UUID, name: str, permit: bool, provision: Resource) -> Resource:
+    return {
+        "resourceType": "Consent",
+        "id": named_item_id(patient_id, name),
+        "status": "active",
+        "scope": {"coding": [{"system": f"{TERMINOLOGY}consentscope", "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": LOINC, "code": "59284-0"}]}],
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "policyRule": {"coding": [{"system": f"{TERMINOLOGY}v3-ActCode", "code": "OPTIN" if permit else "OPTOUT"}]},
+        "provision": {"type": "permit" if permit else "deny", **provision},
+    }
+
+
+def _actor(rpps: str, role: Resource) -> list[Resource]:
+    return [{"role": role, "reference": {"identifier": {"system": RPPS_SYSTEM, "value": rpps}}}]
+
+
+def _actions(*codes: str) -> list[Resource]:
+    return [{"coding": [{"system": f"{TERMINOLOGY}consentaction", "code": code}]} for code in codes]
+
+
+def consents(settings: SettingsView) -> list[Resource]:
+    pid, found = settings.patient_id, []
+    if settings.regular_doctor_rpps:
+        found.append(
+            _consent(
+                pid,
+                f"doctor-{settings.regular_doctor_rpps}",
+                True,
+                {"actor": _actor(settings.regular_doctor_rpps, ROLE_PCP)},
+            )
+        )
+    for a in settings.authorisations:
+        actions = _actions("access", "collect") if a.scope == "read_write" else _actions("collect")
+        provision = {
+            "period": {"start": a.granted_at.isoformat(), "end": a.expires_at.isoformat()},
+            "actor": _actor(a.professional_rpps, ROLE_PROVIDER),
+            "action": actions,
+        }
+        found.append(_consent(pid, f"auth-{a.professional_rpps}", True, provision))
+    for rpps in settings.blocked:
+        found.append(_consent(pid, f"block-{rpps}", False, {"actor": _actor(rpps, ROLE_PROVIDER)}))
+    for flag, name, code in (
+        (settings.emergency_opt_out, "optout-emergency", BREAK_THE_GLASS),
+        (settings.regulation_opt_out, "optout-regulation", EMERGENCY_TREATMENT),
+    ):
+        if flag:
+            found.append(_consent(pid, name, False, {"purpose": [{"system": ACT_REASON, "code": code}]}))
+    return found
+
+
+def _apply(ctx: Context, principal: Principal, patient_id: uuid.UUID, consent: Any) -> str:
+    """Carry out a new Consent; return the id-name of the choice it records."""
+    actor, provision = principal.actor, consent.provision
+    if provision is None or provision.type not in ("permit", "deny"):
+        raise Invalid("A Consent's provision says permit or deny.", code="invalid-consent")
+    purposes = {p.code for p in provision.purpose or [] if p.system == ACT_REASON}
+    rpps = next(
+        (
+            a.reference.identifier.value
+            for a in provision.actor or []
+            if a.reference.identifier and a.reference.identifier.system == RPPS_SYSTEM
+        ),
+        None,
+    )
+    roles = {c.code for a in provision.actor or [] for c in (a.role.coding or [])}
+    if provision.type == "deny" and rpps is None and purposes & {BREAK_THE_GLASS, EMERGENCY_TREATMENT}:
+        emergency = BREAK_THE_GLASS in purposes or None
+        regulation = EMERGENCY_TREATMENT in purposes or None
+        service.set_opt_outs(ctx, actor, patient_id, emergency=emergency, regulation=regulation)
+        return "optout-emergency" if emergency else "optout-regulation"
+    if rpps is None:
+        raise Invalid(
+            "A Consent names the professional (provision.actor, RPPS identifier) or an emergency purpose.",
+            code="invalid-consent",
+        )
+    if provision.type == "deny":
+        service.block(ctx, actor, patient_id, rpps)
+        return f"block-{rpps}"
+    if "PCP" in roles:
+        service.set_regular_doctor(ctx, actor, patient_id, rpps)
+        return f"doctor-{rpps}"
+    actions = {c.code for a in provision.action or [] for c in (a.coding or [])}
+    scope = "deposit" if actions == {"collect"} else "read_write"
+    service.authorise(ctx, actor, patient_id, rpps, scope=scope)
+    return f"auth-{rpps}"
+
+
+def _current(ctx: Context, principal: Principal, patient_id: uuid.UUID) -> list[Resource]:
+    return consents(service.read_settings(ctx, principal.actor, patient_id))
+
+
+@router.get("/Consent")
+def search_consents(request: Request) -> FhirResponse:
+    principal = caller(request, "Consent", "read")
+    search.check_known(request.query_params, {"patient"})
+    patient_id = patient_param(request.query_params)
+    with unit(request) as ctx, refusals_as_missing():
+        found = _current(ctx, principal, patient_id)
+    return respond(searchset(request, found, next_offset=None, total=len(found)))
+
+
+@router.get("/Consent/{resource_id}")
+def read_consent(resource_id: str, request: Request) -> FhirResponse:
+    principal = caller(request, "Consent", "read")
+    patient_id, _ = parse_named_item_id(resource_id)
+    with unit(request) as ctx, refusals_as_missing():
+        found = [c for c in _current(ctx, principal, patient_id) if c["id"] == resource_id]
+    if not found:
+        raise NotFound(NO_SUCH_CONSENT)
+    return respond(found[0])
+
+
+@router.post("/Consent", status_code=201)
+def create_consent(request: Request, body: Annotated[Any, Depends(fhir_body)]) -> FhirResponse:
+    """The patient authorises, blocks, designates the regular doctor, or opts out of an emergency mode."""
+    principal = caller(request, "Consent", "write")
+    consent: Any = parse(body, "Consent")
+    patient_id = patient_reference(consent.patient, "Consent.patient")
+    with unit(request) as ctx:
+        name = _apply(ctx, principal, patient_id, consent)
+        resource_id = named_item_id(patient_id, name)
+        found = [c for c in _current(ctx, principal, patient_id) if c["id"] == resource_id]
+    return respond(found[0], status=201, headers={"Location": f"{base_url(request)}/Consent/{resource_id}"})
+
+
+@router.delete("/Consent/{resource_id}", status_code=204, response_class=Response)
+def delete_consent(resource_id: str, request: Request) -> Response:
+    """Withdraw a choice: revoke, unblock, no regular doctor, or opt back into an emergency mode."""
+    principal = caller(request, "Consent", "write")
+    patient_id, name = parse_named_item_id(resource_id)
+    kind, _, rpps = name.partition("-")
+    actor = principal.actor
+    with unit(request) as ctx:
+        if resource_id not in {c["id"] for c in _current(ctx, principal, patient_id)}:
+            raise NotFound(NO_SUCH_CONSENT)
+        if kind == "auth":
+            service.revoke(ctx, actor, patient_id, rpps)
+        elif kind == "block":
+            service.unblock(ctx, actor, patient_id, rpps)
+        elif kind == "doctor":
+            service.set_regular_doctor(ctx, actor, patient_id, None)
+        elif name == "optout-emergency":
+            service.set_opt_outs(ctx, actor, patient_id, emergency=False)
+        else:
+            service.set_opt_outs(ctx, actor, patient_id, regulation=False)
+    return Response(status_code=204)

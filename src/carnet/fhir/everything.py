@@ -1,0 +1,52 @@
+"""Patient/[id]/$everything: the whole record the caller may see, as a paged searchset Bundle.
+
+Order: the Patient, the profile, the reimbursement lines, then the documents (all statuses, newest act first).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from carnet.api.deps import unit
+from carnet.feeds.service import list_reimbursements
+from carnet.fhir import search
+from carnet.fhir.documents import document_reference
+from carnet.fhir.eob import explanation_of_benefit
+from carnet.fhir.ids import patient_id_of
+from carnet.fhir.patient import patient_resource
+from carnet.fhir.profile import RESOURCE_OF_KIND, profile_resource
+from carnet.fhir.support import caller, enter, refusals_as_missing, searchset
+from carnet.fhir.wire import FhirResponse, Resource, respond
+from carnet.records.documents import list_documents
+from carnet.records.profile import list_profile
+from carnet.records.schemas import DocumentQuery
+from carnet.records.service import record_summary
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+
+
+@router.get("/Patient/{resource_id}/$everything")
+def everything(resource_id: str, request: Request) -> FhirResponse:
+    principal = caller(request, "Patient", "read")
+    search.check_known(request.query_params, set())
+    paging = search.page(request.query_params)
+    patient_id = patient_id_of(resource_id)
+    with unit(request) as ctx, refusals_as_missing():
+        enter(ctx, principal, patient_id)
+        summary = record_summary(ctx, principal.actor, patient_id)
+        head: list[Resource] = [patient_resource(patient_id, summary.ins, summary.identity, summary.state == "open")]
+        entries = list_profile(ctx, principal.actor, patient_id, kinds=tuple(RESOURCE_OF_KIND))
+        head += [profile_resource(e, patient_id) for e in entries]
+        head += [explanation_of_benefit(x) for x in list_reimbursements(ctx, principal.actor, patient_id)]
+        shown = head[paging.offset : paging.offset + paging.count]
+        more = paging.offset + paging.count < len(head)
+        room = paging.count - len(shown)
+        if room > 0:
+            query = DocumentQuery(status="any", limit=room, offset=max(0, paging.offset - len(head)))
+            page = list_documents(ctx, principal.actor, patient_id, query)
+            shown += [document_reference(v) for v in page.items]
+            more = page.next_offset is not None
+        else:
+            more = True  # the page is full before the documents: they follow (the last page may be empty)
+    following = paging.offset + paging.count if more else None
+    return respond(searchset(request, shown, next_offset=following))
