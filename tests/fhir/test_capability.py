@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,6 +16,7 @@ from carnet.feeds.service import add_reimbursements
 from carnet.fhir.capability import SERVED
 from carnet.fhir.codes import INS_SYSTEM, LOINC, RPPS_SYSTEM, URI
 from carnet.identity.tokens import TokenIssuer
+from carnet.kit import clock
 from carnet.runtime import Runtime
 from tests.fhir.conftest import Fhir, Opened, checked
 from tests.fhir.documents import bundle, document
@@ -27,7 +27,7 @@ FEED = Actor.system("insurer-feed")
 def feed(runtime: Runtime, patient_id: str) -> None:
     line = ReimbursementLine(
         claim_ref=f"C{uuid.uuid4().hex[:12]}",
-        service_date=date.today(),
+        service_date=clock.today(),
         code_system="NGAP",
         code="G",
         label="Consultation de médecine générale",
