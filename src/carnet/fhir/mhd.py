@@ -79,6 +79,7 @@ def _content(position: int, document: IncomingDocument, binaries: dict[str, tupl
 
 
 @router.post("")
+@router.post("/", include_in_schema=False)
 def transaction(request: Request, body: Annotated[Any, Depends(fhir_body)]) -> FhirResponse:
     """Provide Document Bundle: everything is checked before anything is stored, and stored together or not at all."""
     principal = caller(request, "DocumentReference", "write")
