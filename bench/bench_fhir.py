@@ -4,9 +4,10 @@
 
 Seeds N synthetic patients (5 documents each) on the embedded server, authorises one doctor on all of
 them, then starts `carnet serve` and a bare FastAPI hello-world (bench/hello.py), each a uvicorn process
-with one worker, and runs locust headless against each in turn: DocumentReference searches (a random
-patient's first page), MHD document bundles (one document each), and the hello-world. It prints requests
-per second, p50 and p99 for each, and the ratio of each to the hello-world.
+with one worker and uvicorn's access log (as `carnet serve` runs it), and runs locust headless against
+each in turn: DocumentReference searches (a random patient's first page), MHD document bundles (one
+document each), and the hello-world. It prints requests per second, p50 and p99 for each, and the ratio
+of each to the hello-world.
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ def main() -> None:
         "CARNET_BENCH_PATIENTS": ",".join(patients[:1000]),
     }
     serve = ["carnet", "serve", "--port", str(carnet_port)]
-    carnet = subprocess.Popen(serve, env=env, stderr=subprocess.DEVNULL)  # noqa: S603
+    carnet = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     hello = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port), "--log-level", "info"],
         env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{carnet_port}/health")

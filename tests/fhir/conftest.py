@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +109,3 @@ def opened(client_for: Callable[..., TestClient], person: Person, doctor_token: 
     body = response.json()
     code = body["extension"][0]["extension"][0]["valueString"]
     return Opened(body["id"], person, doctor, rpps(7), code)
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

@@ -1,15 +1,19 @@
-"""DocumentReferences and bundles as a professional's software sends them."""
+"""DocumentReferences and bundles as a professional's software sends them (for the tests and the load bench)."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
 from carnet.fhir.codes import CLASS_SYSTEM, LOINC, URI
-from tests.fhir.conftest import b64
 
 TEXT = b"Compte rendu de consultation : tension 12/8, pas de traitement.\n"
 MHD_LIST_TYPES = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def document(patient_id: str, *, content: bytes | None = TEXT, url: str | None = None, **extra: Any) -> dict[str, Any]:
