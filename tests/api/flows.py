@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from carnet.identity.cards import Challenge, SimulatedCard
@@ -25,7 +26,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def card_shown(client: TestClient, token: str, card: SimulatedCard) -> dict[str, str]:
+def card_shown(client: httpx.Client, token: str, card: SimulatedCard) -> dict[str, str]:
     """The reader asks for a challenge, the card signs it: what the reader sends on."""
     response = client.post("/cards/challenges", headers=bearer(token))
     assert response.status_code == 201, response.text
@@ -63,7 +64,7 @@ def activation(person: Person, code: str, login: str, **overrides: Any) -> dict[
     }
 
 
-def sign_in(client: TestClient, login: str, totp_uri: str, password: str = PASSWORD) -> None:
+def sign_in(client: httpx.Client, login: str, totp_uri: str, password: str = PASSWORD) -> None:
     first = client.post("/auth/login", json={"login": login, "password": password})
     assert first.status_code == 200, first.text
     second = client.post("/auth/login/second-factor", json={"code": totp_now(totp_uri)})

@@ -7,13 +7,11 @@ patient reads who accessed the record.
 
 from __future__ import annotations
 
-import base64
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -23,15 +21,16 @@ from fhirpy import SyncFHIRClient
 
 from carnet.app import create_app
 from carnet.fhir.codes import CONFIDENTIALITY_SYSTEM, MASKED, RPPS_SYSTEM
-from carnet.identity.cards import Challenge
 from carnet.kit.crypto import parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker
 from carnet.runtime import Runtime
+from tests.api import flows
+from tests.api.flows import card_shown
 from tests.factories import finess, rpps
 from tests.fhir.conftest import new_patient
 from tests.fhir.documents import TEXT, bundle
 from tests.fhir.test_patient_controls import consent
-from tests.http_fixtures import MASTER_KEY, PASSWORD, Person, make_settings, totp_now
+from tests.http_fixtures import MASTER_KEY, Person, make_settings
 
 
 @pytest.fixture
@@ -56,19 +55,6 @@ def server(http_database: str, tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
     engine.dispose()
 
 
-def card_for(http: httpx.Client, token: str, person: Person) -> dict[str, str]:
-    body = http.post("/cards/challenges", headers={"Authorization": f"Bearer {token}"}).json()
-    challenge = Challenge(
-        uuid.UUID(body["challenge_id"]), base64.b64decode(body["nonce"]), datetime.fromisoformat(body["expires_at"])
-    )
-    signature = person.card.sign(challenge, body["reader"])
-    return {
-        "challenge_id": body["challenge_id"],
-        "serial": person.card.serial,
-        "signature": base64.b64encode(signature).decode(),
-    }
-
-
 def test_a_practice_software_and_a_patient_app_through_fhirpy(server: tuple[str, Runtime], person: Person) -> None:
     url, runtime = server
     web = create_app(runtime).state.web
@@ -76,7 +62,7 @@ def test_a_practice_software_and_a_patient_app_through_fhirpy(server: tuple[str,
     with httpx.Client(base_url=url) as http:
         doctor = SyncFHIRClient(f"{url}/fhir", authorization=f"Bearer {doctor_token}")
         # The patient presents their card: the doctor's software opens the record.
-        opened = doctor.resource("Patient", **new_patient(person, card_for(http, doctor_token, person)))
+        opened = doctor.resource("Patient", **new_patient(person, card_shown(http, doctor_token, person.card)))
         opened.save()
         pid = opened["id"]
         code = opened["extension"][0]["extension"][0]["valueString"]
@@ -91,23 +77,9 @@ def test_a_practice_software_and_a_patient_app_through_fhirpy(server: tuple[str,
 
         # The patient activates their account, signs in, and gets a token for their app.
         login = f"patient-{uuid.uuid4().hex[:8]}"
-        activation = http.post(
-            "/auth/activate",
-            json={
-                "nir": person.ins[:13],
-                "card_serial": person.card.serial,
-                "activation_code": code,
-                "login": login,
-                "password": PASSWORD,
-                "second_factor": "totp",
-            },
-        )
+        activation = http.post("/auth/activate", json=flows.activation(person, code, login))
         assert activation.status_code == 201, activation.text
-        assert http.post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
-        assert (
-            http.post("/auth/login/second-factor", json={"code": totp_now(activation.json()["totp_uri"])}).status_code
-            == 204
-        )
+        flows.sign_in(http, login, activation.json()["totp_uri"])
         patient_token = http.post("/auth/token").json()["access_token"]
         patient = SyncFHIRClient(f"{url}/fhir", authorization=f"Bearer {patient_token}")
 
