@@ -21,14 +21,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import event, select
+from tests.fhir.documents import bundle
 
 from carnet.access.service import grant_authorisation
 from carnet.api.deps import Web
+from carnet.app import create_app
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
@@ -78,6 +82,32 @@ def run_locust(host: str, label: str, users: int, seconds: int, out: Path, env: 
     }
 
 
+def statements_per_request(runtime: Runtime, token: str, patients: list[str]) -> dict[str, float]:
+    """SQL statements one search and one bundle cost, counted in-process (BEGIN and COMMIT are not statements)."""
+    counted = 0
+
+    def count(*_args: object) -> None:
+        nonlocal counted
+        counted += 1
+
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+    calls: dict[str, Callable[[TestClient, str], object]] = {
+        "search": lambda c, p: c.get(f"/fhir/DocumentReference?patient={p}&_count=20", headers=headers),
+        "bundle": lambda c, p: c.post("/fhir", json=bundle(p, count=1), headers=headers),
+    }
+    figures = {}
+    with TestClient(create_app(runtime)) as client:
+        for name, call in calls.items():
+            call(client, patients[0])  # warm: the first call of a kind loads the matrix and compiles statements
+            event.listen(runtime.engine, "before_cursor_execute", count)
+            counted = 0
+            for patient in patients[1:21]:
+                call(client, patient)
+            event.remove(runtime.engine, "before_cursor_execute", count)
+            figures[name] = counted / 20
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=2000)
@@ -100,6 +130,8 @@ def main() -> None:
             grant_authorisation(ctx, uuid.UUID(patient), DOCTOR_RPPS, scope="read_write", via="patient")
     print(f"seeded {len(patients)} records and authorised the doctor in {time.perf_counter() - began:.0f} s")
     token = Web.issuer_for(settings).for_professional(rpps=DOCTOR_RPPS, profession="10")
+    costs = statements_per_request(runtime, token, patients)
+    print(f"SQL statements per request: search {costs['search']:.1f}, one-document bundle {costs['bundle']:.1f}")
     engine.dispose()
 
     carnet_port, hello_port = free_port(), free_port()

@@ -15,6 +15,7 @@ from carnet.feeds.schemas import ReimbursementLine
 from carnet.feeds.service import add_reimbursements
 from carnet.fhir.capability import SERVED
 from carnet.fhir.codes import INS_SYSTEM, LOINC, RPPS_SYSTEM, URI
+from carnet.fhir.profile import EXT_FIELD, KIND_SYSTEM, PROFESSION_SYSTEM
 from carnet.identity.tokens import TokenIssuer
 from carnet.kit import clock
 from carnet.runtime import Runtime
@@ -91,6 +92,32 @@ def samples(pid: str, rpps: str) -> dict[str, dict[str, Any]]:
             "name": [{"text": "Paul Dupont"}],
             "relationship": [{"text": "frère"}],
             "telecom": [{"system": "phone", "value": "0612345678"}],
+        },
+        "Procedure": {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "subject": subject,
+            "code": {"text": "appendicectomie"},
+        },
+        "FamilyMemberHistory": {
+            "resourceType": "FamilyMemberHistory",
+            "status": "completed",
+            "patient": subject,
+            "relationship": {"text": "mère"},
+            "condition": [{"code": {"text": "diabète de type 2"}}],
+        },
+        "CareTeam": {
+            "resourceType": "CareTeam",
+            "subject": subject,
+            "participant": [
+                {"role": [{"coding": [{"system": PROFESSION_SYSTEM, "code": "40"}]}], "member": {"display": "Dr Petit"}}
+            ],
+        },
+        "Basic": {
+            "resourceType": "Basic",
+            "subject": subject,
+            "code": {"coding": [{"system": KIND_SYSTEM, "code": "organ_donation"}]},
+            "extension": [{"url": f"{EXT_FIELD}choice", "valueString": "accepts"}],
         },
         "Consent": {
             "resourceType": "Consent",
@@ -192,7 +219,11 @@ def test_the_statement_lists_only_what_answers(
         assert operation["name"] == "everything"
         whole = doctor.get(f"Patient/{pid}/$everything").json()
         kinds = {e["resource"]["resourceType"] for e in whole["entry"]}
-        assert {"Patient", "DocumentReference", "AllergyIntolerance", "Observation", "ExplanationOfBenefit"} <= kinds
+        assert {"Patient", "DocumentReference", "ExplanationOfBenefit", *SERVED} - {
+            "Binary",
+            "Consent",
+            "AuditEvent",
+        } <= kinds
         called.add(("Patient", "$everything"))
     assert ("Patient", "$everything") in called
     assert [i["code"] for i in statement["rest"][0]["interaction"]] == ["transaction"]

@@ -3,8 +3,9 @@
 AllergyIntolerance: allergy. Condition: medical_history. Observation: blood_group (LOINC 882-1), weight
 (29463-7), height (8302-2), blood_pressure (85354-9 with 8480-6 and 8462-4). MedicationStatement: treatment.
 MedicationRequest: prescription. MedicationDispense: dispensation. Immunization: vaccination.
-RelatedPerson: emergency_contact. An entry's source class (the class of the document it comes from) travels
-in the extension source-class.
+RelatedPerson: emergency_contact. Procedure: surgical_history. FamilyMemberHistory: family_history.
+CareTeam: care_team. Basic: advance_directive and organ_donation (their fields as extensions).
+An entry's source class (the class of the document it comes from) travels in the extension source-class.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from carnet.fhir.codes import CLASS_SYSTEM, EXT_SOURCE_CLASS, LOINC, UCUM
+from carnet.fhir.codes import CARNET, CLASS_SYSTEM, EXT_SOURCE_CLASS, LOINC, UCUM
 from carnet.fhir.ids import item_id
 from carnet.fhir.wire import Resource
 from carnet.kit.errors import Invalid
 from carnet.records.schemas import ProfileEntryView
 
 Payload = dict[str, Any]
+PROFESSION_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
+KIND_SYSTEM = f"{CARNET}/CodeSystem/profile-kind"
+EXT_FIELD = f"{CARNET}/StructureDefinition/profile-field-"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/"
 OBSERVATIONS = {"882-1": "blood_group", "29463-7": "weight", "8302-2": "height", "85354-9": "blood_pressure"}
 LOINC_OF = {kind: code for code, kind in OBSERVATIONS.items()}
@@ -281,6 +285,89 @@ def related_from(r: Any) -> Payload:
     }
 
 
+def procedure_to(e: ProfileEntryView, p: Payload) -> Resource:
+    return {
+        "status": "completed" if e.status == "active" else "entered-in-error",
+        "code": {"text": p["procedure"]},
+        "performedDateTime": p.get("performed_on"),
+        "note": [{"text": p["note"]}] if p.get("note") else None,
+    }
+
+
+def procedure_from(r: Any) -> Payload:
+    note = _first(r.note)
+    return {
+        "kind": "surgical_history",
+        "procedure": _text(r.code, "Procedure.code"),
+        "performed_on": _day(r.performedDateTime),
+        "note": note.text if note else None,
+    }
+
+
+def family_to(e: ProfileEntryView, p: Payload) -> Resource:
+    return {
+        "status": "completed" if e.status == "active" else "entered-in-error",
+        "relationship": {"text": p["relation"]},
+        "condition": [{"code": {"text": p["condition"]}}],
+        "note": [{"text": p["note"]}] if p.get("note") else None,
+    }
+
+
+def family_from(r: Any) -> Payload:
+    condition, note = _first(r.condition), _first(r.note)
+    return {
+        "kind": "family_history",
+        "relation": _text(r.relationship, "FamilyMemberHistory.relationship"),
+        "condition": _text(condition.code if condition else None, "FamilyMemberHistory.condition.code"),
+        "note": note.text if note else None,
+    }
+
+
+def care_team_to(e: ProfileEntryView, p: Payload) -> Resource:
+    role = _clean({"coding": [{"system": PROFESSION_SYSTEM, "code": p["profession"]}], "text": p.get("role")})
+    return {
+        "status": "active" if e.status == "active" else "inactive",
+        "participant": [{"role": [role], "member": {"display": p["name"]}}],
+        "telecom": [{"system": "phone", "value": p["phone"]}] if p.get("phone") else None,
+    }
+
+
+def care_team_from(r: Any) -> Payload:
+    participant = _first(r.participant)
+    role = _first(participant.role) if participant else None
+    codes = [c.code for c in (role.coding or []) if c.system == PROFESSION_SYSTEM] if role else []
+    phone = next((t for t in (r.telecom or []) if t.system == "phone"), None)
+    return {
+        "kind": "care_team",
+        "name": participant.member.display if participant and participant.member else None,
+        "profession": codes[0] if codes else None,
+        "role": role.text if role else None,
+        "phone": phone.value if phone else None,
+    }
+
+
+# Advance directives and the organ-donation choice have no FHIR resource of their own: Basic, with the
+# entry's kind as its code and each field as an extension.
+BASIC_KINDS = ("advance_directive", "organ_donation")
+
+
+def basic_to(e: ProfileEntryView, p: Payload) -> Resource:
+    fields = [{"url": f"{EXT_FIELD}{k}", "valueString": str(v)} for k, v in p.items() if k != "kind" and v is not None]
+    return {
+        "code": {"coding": [{"system": KIND_SYSTEM, "code": e.kind}]},
+        "created": e.recorded_at.date().isoformat(),
+        "extension": fields,
+    }
+
+
+def basic_from(r: Any) -> Payload:
+    kinds = [c.code for c in (r.code.coding or []) if c.system == KIND_SYSTEM]
+    if len(kinds) != 1 or kinds[0] not in BASIC_KINDS:
+        raise Invalid(f"Basic.code is one of {', '.join(BASIC_KINDS)} ({KIND_SYSTEM}).", code="unknown-kind")
+    fields = {e.url.removeprefix(EXT_FIELD): e.valueString for e in r.extension or [] if e.url.startswith(EXT_FIELD)}
+    return {"kind": kinds[0], **fields}
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileResource:
     name: str
@@ -309,6 +396,10 @@ PROFILE_RESOURCES = {
         ProfileResource("MedicationDispense", ("dispensation",), "43", "subject", dispense_to, dispense_from),
         ProfileResource("Immunization", ("vaccination",), "11", "patient", immunization_to, immunization_from),
         ProfileResource("RelatedPerson", ("emergency_contact",), "11", "patient", related_to, related_from),
+        ProfileResource("Procedure", ("surgical_history",), "10", "subject", procedure_to, procedure_from),
+        ProfileResource("FamilyMemberHistory", ("family_history",), "11", "patient", family_to, family_from),
+        ProfileResource("CareTeam", ("care_team",), "11", "subject", care_team_to, care_team_from),
+        ProfileResource("Basic", BASIC_KINDS, "11", "subject", basic_to, basic_from),
     )
 }
 RESOURCE_OF_KIND = {kind: r for r in PROFILE_RESOURCES.values() for kind in r.kinds}
@@ -323,11 +414,12 @@ def profile_resource(entry: ProfileEntryView, patient_id: Any) -> Resource:
             "resourceType": kind.name,
             "id": item_id(patient_id, entry.id),
             "meta": {"lastUpdated": entry.recorded_at.isoformat(timespec="milliseconds")},
-            "extension": [
-                {"url": EXT_SOURCE_CLASS, "valueCoding": {"system": CLASS_SYSTEM, "code": entry.source_class}}
-            ],
             kind.subject: {"reference": f"Patient/{patient_id}"},
             **_clean(body),
+            "extension": [
+                {"url": EXT_SOURCE_CLASS, "valueCoding": {"system": CLASS_SYSTEM, "code": entry.source_class}},
+                *body.get("extension", []),
+            ],
         }
     )
 
