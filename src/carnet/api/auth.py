@@ -23,6 +23,7 @@ from carnet.api.deps import (
 )
 from carnet.identity import accounts, operators, sessions
 from carnet.identity.accounts import Activation, Step
+from carnet.identity.tokens import OPERATOR_SCOPES, PATIENT_SCOPES
 from carnet.records.service import close_record, request_destruction
 
 router = APIRouter(tags=["sign-in"])
@@ -182,10 +183,9 @@ class BearerOut(BaseModel):
     scope: str
 
 
-def _bearer_out(request: Request, token: str) -> BearerOut:
-    principal = web(request).verifier.verify(token)
+def _bearer_out(request: Request, token: str, scope: str) -> BearerOut:
     lifetime = int(web(request).issuer.lifetime.total_seconds())
-    return BearerOut(access_token=token, expires_in=lifetime, scope=" ".join(sorted(principal.scopes)))
+    return BearerOut(access_token=token, expires_in=lifetime, scope=" ".join(sorted(scope.split())))
 
 
 @router.post("/auth/token", responses=errors(401))
@@ -193,7 +193,7 @@ def patient_token(request: Request) -> BearerOut:
     """A short-lived bearer token for the signed-in patient's own record, for the FHIR API (a patient's app)."""
     with unit(request) as ctx:
         actor, _ = accounts.patient_of_session(ctx, cookie(request, SESSION_COOKIE))
-    return _bearer_out(request, web(request).issuer.for_patient(uuid.UUID(actor.ref)))
+    return _bearer_out(request, web(request).issuer.for_patient(uuid.UUID(actor.ref)), PATIENT_SCOPES)
 
 
 @router.get("/auth/session", responses=errors(401))
@@ -289,7 +289,7 @@ def operator_token(request: Request) -> BearerOut:
     with unit(request) as ctx:
         actor, view = operators.operator_of_session(ctx, cookie(request, OPERATOR_COOKIE))
         operators.require_role(view, "audit")
-    return _bearer_out(request, web(request).issuer.for_operator(uuid.UUID(actor.ref)))
+    return _bearer_out(request, web(request).issuer.for_operator(uuid.UUID(actor.ref)), OPERATOR_SCOPES)
 
 
 @router.post("/operator/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))

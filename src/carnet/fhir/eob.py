@@ -88,8 +88,7 @@ def search_eobs(request: Request) -> FhirResponse:
     with unit(request) as ctx, refusals_as_missing():
         enter(ctx, principal, patient_id)
         lines = list_reimbursements(ctx, principal.actor, patient_id)
-    shown = lines[paging.offset : paging.offset + paging.count]
-    following = paging.offset + paging.count if len(lines) > paging.offset + paging.count else None
+    shown, following = search.slice_of(lines, paging)
     return respond(
         searchset(request, [explanation_of_benefit(x) for x in shown], next_offset=following, total=len(lines))
     )

@@ -38,15 +38,13 @@ def everything(resource_id: str, request: Request) -> FhirResponse:
         entries = list_profile(ctx, principal.actor, patient_id, kinds=tuple(RESOURCE_OF_KIND))
         head += [profile_resource(e, patient_id) for e in entries]
         head += [explanation_of_benefit(x) for x in list_reimbursements(ctx, principal.actor, patient_id)]
-        shown = head[paging.offset : paging.offset + paging.count]
-        more = paging.offset + paging.count < len(head)
+        shown, following = search.slice_of(head, paging)
         room = paging.count - len(shown)
-        if room > 0:
+        if room > 0:  # the page reaches the documents, which are paged in SQL
             query = DocumentQuery(status="any", limit=room, offset=max(0, paging.offset - len(head)))
             page = list_documents(ctx, principal.actor, patient_id, query)
             shown += [document_reference(v) for v in page.items]
-            more = page.next_offset is not None
+            following = paging.offset + paging.count if page.next_offset is not None else None
         else:
-            more = True  # the page is full before the documents: they follow (the last page may be empty)
-    following = paging.offset + paging.count if more else None
+            following = paging.offset + paging.count  # documents follow (the last page may be empty)
     return respond(searchset(request, shown, next_offset=following))

@@ -65,8 +65,7 @@ def _add_routes(kind: ProfileResource) -> None:
         with unit(request) as ctx, refusals_as_missing():
             enter(ctx, principal, patient_id)
             entries = list_profile(ctx, principal.actor, patient_id, kinds=kind.kinds)
-        shown = entries[paging.offset : paging.offset + paging.count]
-        following = paging.offset + paging.count if len(entries) > paging.offset + paging.count else None
+        shown, following = search.slice_of(entries, paging)
         resources = [profile_resource(e, patient_id) for e in shown]
         return respond(searchset(request, resources, next_offset=following, total=len(entries)))
 

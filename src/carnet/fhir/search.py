@@ -7,12 +7,14 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
 
 from carnet.kit.errors import BadRequest
 
+T = TypeVar("T")
 PARIS = ZoneInfo("Europe/Paris")  # a date or time given without a zone is French local time
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -57,6 +59,12 @@ def page(params: QueryParams) -> Page:
         count=_integer(params, "_count", DEFAULT_COUNT, 1, MAX_COUNT),
         offset=_integer(params, "_offset", 0, 0, MAX_OFFSET),
     )
+
+
+def slice_of(items: list[T], paging: Page) -> tuple[list[T], int | None]:
+    """One page of a list held in memory (a profile, reimbursement lines), and where the next one starts."""
+    end = paging.offset + paging.count
+    return items[paging.offset : end], end if len(items) > end else None
 
 
 def _integer(params: QueryParams, name: str, default: int, low: int, high: int) -> int:

@@ -50,6 +50,8 @@ RESOURCES = frozenset(
         "ExplanationOfBenefit",
     }
 )
+PATIENT_SCOPES = "patient/*.read patient/*.write"  # a patient's own record, through their app
+OPERATOR_SCOPES = "user/AuditEvent.read"  # an auditor: trails, never content
 _SCOPE = re.compile(r"^(user|patient|system)/(\*|[A-Z][A-Za-z]+)\.(read|write|\*)$")
 
 
@@ -219,8 +221,8 @@ class TokenIssuer:
         )
 
     def for_patient(self, patient_id: uuid.UUID) -> str:
-        scopes = "patient/*.read patient/*.write"
-        return self.issue({"sub": str(patient_id), "actor": "patient", "patient": str(patient_id), "scope": scopes})
+        claims = {"sub": str(patient_id), "actor": "patient", "patient": str(patient_id), "scope": PATIENT_SCOPES}
+        return self.issue(claims)
 
     def for_operator(self, operator_id: uuid.UUID) -> str:
         """For an operator with the audit role: the trail (AuditEvent) and nothing else."""
@@ -229,7 +231,7 @@ class TokenIssuer:
                 "sub": f"operator:{operator_id}",
                 "actor": "operator",
                 "operator": str(operator_id),
-                "scope": "user/AuditEvent.read",
+                "scope": OPERATOR_SCOPES,
             }
         )
 

@@ -383,7 +383,7 @@ def change_document(
 
     With `expected_version`, the change applies only to that version (optimistic concurrency).
     """
-    document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id, lock=True)
+    document, access = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id, lock=True)
     if expected_version is not None and expected_version != document.version:
         raise PreconditionFailed(
             f"The document is at version {document.version}, not {expected_version}: read it again first.",
@@ -392,18 +392,18 @@ def change_document(
     subject = f"document:{document_id}"
     changed = False
     if change.masked is not None and change.masked != document.masked:
-        _authorize(ctx, actor, Action.DOCUMENT_MASK, document, subject)
+        _authorize(ctx, access, Action.DOCUMENT_MASK, document, subject)
         _mask(document, change.masked)
         changed = True
     if change.flags and (
         change.hidden_from_patient_until != document.hidden_from_patient_until
         or change.hidden_from_representatives != document.hidden_from_representatives
     ):
-        _authorize(ctx, actor, Action.DOCUMENT_FLAG, document, subject)
+        _authorize(ctx, access, Action.DOCUMENT_FLAG, document, subject)
         _flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
         changed = True
     if change.withdraw and document.status != DocumentStatus.WITHDRAWN.value:
-        _authorize(ctx, actor, Action.DOCUMENT_WITHDRAW, document, subject)
+        _authorize(ctx, access, Action.DOCUMENT_WITHDRAW, document, subject)
         _current(document).status = DocumentStatus.WITHDRAWN.value
         changed = True
     if changed:
@@ -412,6 +412,6 @@ def change_document(
     return _view(data_key(ctx, patient_id), document, clock.now())
 
 
-def _authorize(ctx: Context, actor: Actor, action: Action, document: Document, subject: str) -> None:
-    _, access = load_record(ctx, actor, action, document.patient_id, subject=subject, item_follows=True)
-    gate.authorize_item(ctx, access, action, item_facts(actor, document, clock.now()), subject)
+def _authorize(ctx: Context, access: Access, action: Action, document: Document, subject: str) -> None:
+    """One more action on a document already loaded: decide() weighs the record and the item together."""
+    gate.authorize_item(ctx, access, action, item_facts(access.actor, document, clock.now()), subject)
