@@ -234,12 +234,13 @@ def sign_in(ctx: Context, *, login: str, password: str, address: str, device: st
         code = new_numeric_code()
         row.code_hash, row.code_expires_at = digest(code), clock.now() + CODE_LIFETIME
         sent = enqueue_personal(
-            ctx.session,
+            ctx,
             account.patient_id,
             channel=account.second_factor,
             kind="sign-in-code",
             subject="Votre code de connexion Carnet",
             body=f"Votre code de connexion Carnet : {code}. Il expire dans 10 minutes. Ne le donnez à personne.",
+            expires_at=row.code_expires_at,
         )
         if not sent:
             step.extra["warning"] = "No address is on file for your second factor: ask a desk for a new code."
@@ -340,12 +341,13 @@ def request_recovery(ctx: Context, *, login: str, address: str, link_base: str) 
     body = f"Pour choisir un nouveau mot de passe Carnet, ouvrez ce lien dans l'heure : {link_base}#{token}"
     sent = any(
         enqueue_personal(
-            ctx.session,
+            ctx,
             account.patient_id,
             channel=channel,
             kind="recovery",
             subject="Carnet : mot de passe",
             body=body,
+            expires_at=now + RECOVERY_LIFETIME,
         )
         for channel in ("email", "sms")
     )

@@ -37,8 +37,12 @@ class OutboxMessage(Base):
     # The patient's address, encrypted; or the RPPS of a professional, whose address the directory gives.
     recipient_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     recipient_rpps: Mapped[str | None] = mapped_column(String(11))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(String(2000))
+    # A message about the patient's own account (a sign-in code, a reset link): its subject and body,
+    # encrypted under the record's key, and erased once delivered or given up. A notice stores no text:
+    # its words are fixed by its kind and channel (notify.messages), and say nothing personal.
+    content_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # After this the secret it carries has expired: it is not sent, and its content is erased.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(8))
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,7 +120,6 @@ def enqueue_for(session: Session, events: Sequence[AuditEvent], *, unit_id: uuid
     now, queued = clock.now(), 0
 
     def queue(notice: Notice, channel: str, kind: str, recipient_ct: bytes | None, rpps: str | None) -> None:
-        subject, body = TEXTS[kind]
         session.add(
             OutboxMessage(
                 id=uuid.uuid4(),
@@ -129,8 +129,8 @@ def enqueue_for(session: Session, events: Sequence[AuditEvent], *, unit_id: uuid
                 channel=channel,
                 recipient_ct=recipient_ct,
                 recipient_rpps=rpps,
-                subject=subject,
-                body=body if channel == "email" else body.split("\n")[0],
+                content_ct=None,  # a notice's words follow from its kind: nothing to keep
+                expires_at=None,
                 state="pending",
                 attempts=0,
                 created_at=now,
@@ -168,29 +168,49 @@ def next_attempt_delay(attempts: int) -> timedelta:
     return min(delay, RETRY_CAP)
 
 
+def content_aad(message: uuid.UUID) -> str:
+    return f"outbox.content:{message}"
+
+
+def notice_text(kind: str, channel: str) -> tuple[str, str]:
+    """A notice's subject and body: fixed by its kind, the SMS keeping the first (French) line only."""
+    subject, body = TEXTS[kind]
+    return subject, body if channel == "email" else body.split("\n")[0]
+
+
 def enqueue_personal(
-    session: Session, patient_id: uuid.UUID, *, channel: str, kind: str, subject: str, body: str
+    ctx: Context,
+    patient_id: uuid.UUID,
+    *,
+    channel: str,
+    kind: str,
+    subject: str,
+    body: str,
+    expires_at: datetime,
 ) -> bool:
     """A message about the patient's own account (a sign-in code, a reset link) to their own address.
 
-    It goes whatever notices they chose; False when they gave no address for this channel.
+    It goes whatever notices they chose; False when they gave no address for this channel. What it says
+    grants access, so it is kept encrypted under the record's key, never sent once `expires_at` is past (the
+    secret it carries is dead by then), and erased as soon as it is delivered or given up.
     """
-    row = session.get(NotificationSettings, patient_id)
+    row = ctx.session.get(NotificationSettings, patient_id)
     recipient = None if row is None else (row.email_ct if channel == "email" else row.phone_ct)
     if recipient is None:
         return False
-    now = clock.now()
-    session.add(
+    now, message = clock.now(), uuid.uuid4()
+    content = json.dumps({"subject": subject, "body": body}, ensure_ascii=False)
+    ctx.session.add(
         OutboxMessage(
-            id=uuid.uuid4(),
+            id=message,
             patient_id=patient_id,
             message_id=message_id(uuid.uuid4(), 0, kind, channel),
             kind=kind,
             channel=channel,
             recipient_ct=recipient,
             recipient_rpps=None,
-            subject=subject,
-            body=body,
+            content_ct=data_key(ctx, patient_id).encrypt_text(content, aad=content_aad(message)),
+            expires_at=expires_at,
             state="pending",
             attempts=0,
             created_at=now,

@@ -6,6 +6,7 @@ still pending and goes again, with the same Message-ID, so the receiving side ca
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import threading
@@ -23,7 +24,8 @@ from carnet.kit import clock
 from carnet.kit.crypto import DecryptionError, KeyProvider
 from carnet.kit.errors import CarnetError
 from carnet.notify.models import OutboxMessage
-from carnet.notify.service import MAX_ATTEMPTS, contact_aad, next_attempt_delay
+from carnet.notify.messages import TEXTS
+from carnet.notify.service import MAX_ATTEMPTS, contact_aad, content_aad, next_attempt_delay, notice_text
 from carnet.records.keys import data_key
 
 _log = logging.getLogger(__name__)
@@ -84,36 +86,53 @@ def deliver_one(sessions: sessionmaker[Session], keys: KeyProvider, senders: dic
         ).one_or_none()
         if row is None:
             return False
-        recipient = _recipient(session, keys, row)
-        if recipient is None:
-            row.state, row.last_error = (
-                "failed",
-                "no address for the recipient (record destroyed, or not in the directory)",
-            )
+        ctx = Context(session=session, keys=keys, max_document_bytes=0)
+        if row.expires_at is not None and row.expires_at <= now:
+            _give_up(row, "expired before it could be delivered: the code or link it carried is dead")
             return True
+        recipient, content = _recipient(ctx, row), message_content(ctx, row)
+        if recipient is None or content is None:
+            _give_up(row, "no address for the recipient (record destroyed, or not in the directory)")
+            return True
+        subject, body = content
         try:
-            senders[row.channel].send(Outgoing(row.message_id, row.channel, recipient, row.subject, row.body))
+            senders[row.channel].send(Outgoing(row.message_id, row.channel, recipient, subject, body))
         except (OSError, smtplib.SMTPException) as exc:
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {str(exc)[:200]}".replace(recipient, mask(recipient))
             if row.attempts >= MAX_ATTEMPTS:
-                row.state = "failed"
+                _give_up(row, row.last_error)
             else:
                 row.next_attempt_at = now + next_attempt_delay(row.attempts)
             _log.warning("delivery of %s failed (attempt %d): %s", row.message_id, row.attempts, row.last_error)
             return True
         row.state, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
+        row.content_ct = None  # delivered: the code or link it carried is kept nowhere any more
         return True
 
 
-def _recipient(session: Session, keys: KeyProvider, row: OutboxMessage) -> str | None:
+def _give_up(row: OutboxMessage, reason: str) -> None:
+    row.state, row.last_error, row.content_ct = "failed", reason, None
+
+
+def message_content(ctx: Context, row: OutboxMessage) -> tuple[str, str] | None:
+    """The subject and body: a notice's from its kind, a personal message's decrypted (None if it cannot be)."""
+    if row.content_ct is None:
+        return notice_text(row.kind, row.channel) if row.kind in TEXTS else None
+    try:
+        content = json.loads(data_key(ctx, row.patient_id).decrypt_text(row.content_ct, aad=content_aad(row.id)))
+    except (CarnetError, DecryptionError):
+        return None
+    return str(content["subject"]), str(content["body"])
+
+
+def _recipient(ctx: Context, row: OutboxMessage) -> str | None:
     """The address to write to: a professional's from the directory, a patient's decrypted (a system job
     reading only that, never medical content)."""
     if row.recipient_rpps is not None:
-        return address_of(session, row.recipient_rpps)
+        return address_of(ctx.session, row.recipient_rpps)
     if row.recipient_ct is None:
         return None
-    ctx = Context(session=session, keys=keys, max_document_bytes=0)
     try:
         return data_key(ctx, row.patient_id).decrypt_text(
             row.recipient_ct, aad=contact_aad(row.channel, row.patient_id)
