@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
 from carnet.access.actor import Mode
-from carnet.fhir.codes import ACT_REASON, LOINC, RPPS_SYSTEM
+from carnet.fhir.codes import ACT_REASON, CONFIDENTIALITY_SYSTEM, EXT_HIDDEN_UNTIL, LOINC, RPPS_SYSTEM
 from carnet.identity.tokens import TokenIssuer
 from tests.factories import finess, rpps
 from tests.fhir.conftest import Fhir, Opened
@@ -94,3 +95,32 @@ def test_operators_read_the_trail_without_content_and_the_patient_sees_them(
     seen = patient.get("AuditEvent", patient=pid).json()["entry"]
     assert seen[0]["resource"]["subtype"][0]["code"] == "trail.read"
     assert patient.get("AuditEvent", patient=pid, date="lt2000-01-01").json().get("entry") is None
+
+
+def test_the_patients_trail_pages_are_cut_after_hiding_what_they_may_not_see(
+    opened: Opened, issuer: TokenIssuer, client_for: Callable[..., TestClient]
+) -> None:
+    """Lines about a document kept from the patient are left out before paging: full pages, no empty tail."""
+    pid = opened.patient_id
+    until = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    hidden = document(
+        pid,
+        meta={"security": [{"system": CONFIDENTIALITY_SYSTEM, "code": "INVISIBLE_PATIENT"}]},
+        extension=[{"url": EXT_HIDDEN_UNTIL, "valueDateTime": until}],
+    )
+    created = opened.doctor.post("DocumentReference", hidden)
+    assert created.status_code == 201, created.text
+    for _ in range(12):  # twelve reads of the hidden document: lines the patient must not learn of
+        assert opened.doctor.get(f"DocumentReference/{created.json()['id']}").status_code == 200
+    patient = Fhir(client_for(), issuer.for_patient(uuid.UUID(pid)))
+    pages, offset = [], 0
+    while True:
+        page = patient.get("AuditEvent", patient=pid, _count="5", _offset=str(offset)).json()
+        entries = page.get("entry", [])
+        following = [link for link in page.get("link", []) if link["relation"] == "next"]
+        pages.append(len(entries))
+        assert created.json()["id"] not in str(entries)
+        if not following:
+            break
+        offset += 5
+    assert all(count == 5 for count in pages[:-1]) and 1 <= pages[-1] <= 5, pages

@@ -1,7 +1,8 @@
 """The patient's view of their trail, in plain words: who did what to which part of the record, when, how.
 
 Lines about a document the reader may not see (hidden from the patient until explained, or from legal
-representatives) are left out: the history never reveals what the record itself keeps hidden.
+representatives) are left out, by the gate's own list filter and in the query that cuts the page: the
+history never reveals what the record itself keeps hidden, not even by a short page.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select
+
 from carnet.access import gate
 from carnet.access.actor import Actor, ActorKind
-from carnet.access.policy import Action, Relation
+from carnet.access.gate import Access
+from carnet.access.policy import Action
 from carnet.access.service import justifications
 from carnet.audit import repository
 from carnet.audit.chain import NO_RECORD
@@ -187,11 +191,9 @@ def _documents_named(ctx: Context, patient_id: uuid.UUID, rows: list[AuditEntry]
     return {d.id: d for d in records_repository.documents_by_id(ctx.session, patient_id, wanted)}
 
 
-def hidden_from_reader(document: Document, relation: Relation, now: datetime) -> bool:
-    """Lines about a document the reading patient or representative may not see are left out of their trail."""
-    return (document.hidden_from_patient_until is not None and document.hidden_from_patient_until > now) or (
-        relation is Relation.REPRESENTATIVE and document.hidden_from_representatives
-    )
+def _unseen(access: Access, now: datetime) -> Select[str]:
+    """What the gate keeps from this reader, as trail subjects: lines about them are left out before paging."""
+    return records_repository.unseen_document_subjects(access.patient_id, gate.filter_for(access), now)
 
 
 def trail_page(
@@ -210,30 +212,28 @@ def trail_page(
     For an operator: the trail of any record, audited in that record's own trail; entries name who, when,
     what kind of access and which item by id, never a title or any content.
     """
+    unseen = None
     if actor.kind is ActorKind.OPERATOR:
         known = records_repository.get_record(ctx.session, patient_id) is not None
         chain = patient_id if known else NO_RECORD  # probes of unknown ids create no chains
         gate.authorize_unscoped(ctx, actor, Action.TRAIL_READ, chain_id=chain, subject=f"record:{patient_id}")
         if not known:
             return [], None
-        relation = None
     else:
         _, access = load_record(ctx, actor, Action.HISTORY_READ, patient_id)
-        relation = access.standing.relation
+        unseen = _unseen(access, clock.now())
     rows = repository.chain_page(
-        ctx.session, patient_id, actor_ref=None, modes=None, since=since, until=until, limit=limit, offset=offset
+        ctx.session,
+        patient_id,
+        actor_ref=None,
+        modes=None,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+        unseen_subjects=unseen,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if relation is not None:
-        documents, now = _documents_named(ctx, patient_id, rows), clock.now()
-        rows = [
-            row
-            for row in rows
-            if (d := documents.get(_subject_document(row.subject) or uuid.UUID(int=0))) is None
-            or not hidden_from_reader(d, relation, now)
-        ]
-    return rows, offset + limit if more else None
+    return rows[:limit], offset + limit if len(rows) > limit else None
 
 
 def access_history(
@@ -258,6 +258,7 @@ def access_history(
     if mode is not None and mode not in MODES["en"]:
         raise Invalid(f"Unknown mode '{mode}'; modes: {', '.join(MODES['en'])}.", code="invalid-mode")
     _, access = load_record(ctx, actor, Action.HISTORY_READ, patient_id)
+    now = clock.now()
     rows = repository.chain_page(
         ctx.session,
         patient_id,
@@ -267,19 +268,17 @@ def access_history(
         until=until,
         limit=limit,
         offset=offset,
+        unseen_subjects=_unseen(access, now),
     )
     more = len(rows) > limit
     rows = rows[:limit]
     documents = _documents_named(ctx, patient_id, rows)
     episodes = [e for e in (_subject_id(row.subject, "episode:") for row in rows) if e is not None]
     reasons = justifications(ctx, patient_id, episodes)
-    now = clock.now()
     lines = []
     for row in rows:
         document_id = _subject_document(row.subject)
         document = documents.get(document_id) if document_id else None
-        if document is not None and hidden_from_reader(document, access.standing.relation, now):
-            continue
         what = WORDS[language]["unknown"]
         if document is not None:
             title = document_title(ctx, document)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -126,9 +126,15 @@ def chain_page(
     until: datetime | None,
     limit: int,
     offset: int,
+    unseen_subjects: Select[str] | None = None,
 ) -> list[AuditEntry]:
-    """A page of one patient's trail, newest first, filtered in the query."""
+    """A page of one patient's trail, newest first, filtered in the query before it is cut.
+
+    `unseen_subjects` names the items the reader may not see: lines about them are left out.
+    """
     statement = select(AuditEntry).where(AuditEntry.chain_id == chain_id)
+    if unseen_subjects is not None:
+        statement = statement.where(or_(AuditEntry.subject.is_(None), AuditEntry.subject.not_in(unseen_subjects)))
     if actor_ref is not None:
         statement = statement.where(AuditEntry.actor_ref == actor_ref)
     if modes is not None:

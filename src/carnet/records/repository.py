@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, cast, delete, literal, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -114,6 +114,13 @@ def _visible(visibility: ListFilter, now: datetime) -> ColumnElement[bool]:
     if not visibility.include_hidden_from_representatives:
         condition = and_(condition, Document.hidden_from_representatives.is_(False))
     return condition
+
+
+def unseen_document_subjects(patient_id: uuid.UUID, visibility: ListFilter, now: datetime) -> Select[str]:
+    """The trail subjects ("document:<id>") of the record's documents this list filter keeps from its reader:
+    a subquery, so a trail is filtered in the same statement that pages it."""
+    subject = literal("document:") + cast(Document.id, String)
+    return select(subject).where(Document.patient_id == patient_id, not_(_visible(visibility, now)))
 
 
 def documents_by_id(session: Session, patient_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Document]:
