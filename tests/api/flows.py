@@ -9,8 +9,12 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from carnet.identity.cards import Challenge, SimulatedCard
+from carnet.notify.models import OutboxMessage
+from carnet.notify.worker import message_content
+from carnet.runtime import Runtime
 from tests.http_fixtures import PASSWORD, Person, totp_now
 
 IDENTITY = {
@@ -73,3 +77,14 @@ def sign_in(client: httpx.Client, login: str, totp_uri: str, password: str = PAS
 
 def new_login() -> str:
     return f"patient-{uuid.uuid4().hex[:10]}"
+
+
+def outbox_text(runtime: Runtime, patient_id: uuid.UUID, kind: str) -> str:
+    """The body of the one message of this kind waiting for the patient, as the worker would send it."""
+    with runtime.unit_of_work() as ctx:
+        row = ctx.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.patient_id == patient_id, OutboxMessage.kind == kind)
+        ).one()
+        content = message_content(ctx, row)
+    assert content is not None
+    return content[1]

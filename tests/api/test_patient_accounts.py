@@ -13,25 +13,12 @@ from carnet.audit.models import AuditEntry
 from carnet.identity.models import LoginSession, PatientAccount
 from carnet.identity.tokens import TokenIssuer
 from carnet.kit import clock
-from carnet.notify.models import OutboxMessage
-from carnet.notify.worker import message_content
 from carnet.records.models import Record
 from carnet.runtime import Runtime
-from tests.api.flows import activation, new_login, open_at_desk, sign_in
+from tests.api.flows import activation, new_login, open_at_desk, outbox_text, sign_in
 from tests.http_fixtures import PASSWORD, Person, totp_now
 
 Client = Callable[..., TestClient]
-
-
-def sent_text(runtime: Runtime, patient_id: uuid.UUID, kind: str) -> str:
-    """The body of the one message of this kind waiting for the patient, as the worker would send it."""
-    with runtime.unit_of_work() as ctx:
-        row = ctx.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.patient_id == patient_id, OutboxMessage.kind == kind)
-        ).one()
-        content = message_content(ctx, row)
-    assert content is not None
-    return content[1]
 
 
 def _opened(client: TestClient, issuer: TokenIssuer, person: Person) -> tuple[uuid.UUID, str]:
@@ -206,7 +193,7 @@ def test_second_factor_by_email_goes_through_the_outbox(
     form = activation(person, code, login, second_factor="email", email=login)
     assert client.post("/auth/activate", json=form).json() == {"second_factor": "email", "totp_uri": None}
     assert client.post("/auth/login", json={"login": login, "password": PASSWORD}).json()["second_factor"] == "email"
-    body = sent_text(runtime, patient_id, "sign-in-code")
+    body = outbox_text(runtime, patient_id, "sign-in-code")
     sent = body.split(" : ")[1][:6]
     assert client.post("/auth/login/second-factor", json={"code": sent}).status_code == 204
     assert client.get("/auth/session").status_code == 200
@@ -225,7 +212,7 @@ def test_password_recovery_link_works_once_and_ends_every_session(
     unknown = client.post("/auth/recovery", json={"login": new_login()})
     assert asked.status_code == unknown.status_code == 202
     assert asked.json() == unknown.json()
-    body = sent_text(runtime, patient_id, "recovery")
+    body = outbox_text(runtime, patient_id, "recovery")
     token = body.split("#")[1]
     new_password = "nuage-orange-pivert-77"
     assert client.post("/auth/recovery/complete", json={"token": token, "password": new_password}).status_code == 204

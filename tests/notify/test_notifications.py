@@ -34,8 +34,7 @@ from carnet.kit.db import make_engine, make_sessionmaker
 from carnet.kit.errors import Invalid
 from carnet.notify.messages import DEFAULT_WANTED
 from carnet.notify.models import OutboxMessage
-from carnet.notify.service import notice_text
-from carnet.notify.service import read_notification_settings, set_notification_settings
+from carnet.notify.service import notice_text, read_notification_settings, set_notification_settings
 from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.documents import deposit_document, list_documents
 from carnet.records.schemas import DocumentQuery

@@ -19,9 +19,9 @@ from carnet.identity.tokens import TokenIssuer
 from carnet.kit import clock
 from carnet.kit.db import make_engine
 from carnet.notify.models import OutboxMessage
-from carnet.notify.worker import Outgoing, message_content, run_worker
+from carnet.notify.worker import Outgoing, run_worker
 from carnet.runtime import Runtime
-from tests.api.flows import activation, new_login, open_at_desk
+from tests.api.flows import activation, open_at_desk, outbox_text
 from tests.http_fixtures import PASSWORD, Person
 
 Client = Callable[..., TestClient]
@@ -64,14 +64,6 @@ def _messages(runtime: Runtime, patient_id: uuid.UUID, kind: str) -> list[Outbox
     return list(found)
 
 
-def _body(runtime: Runtime, patient_id: uuid.UUID, kind: str) -> str:
-    (row,) = _messages(runtime, patient_id, kind)
-    with runtime.unit_of_work() as ctx:
-        content = message_content(ctx, row)
-    assert content is not None
-    return content[1]
-
-
 @pytest.fixture
 def account(client_for: Client, issuer: TokenIssuer, person: Person) -> tuple[TestClient, uuid.UUID, str, str]:
     client = client_for()
@@ -88,8 +80,8 @@ def test_codes_and_reset_links_are_nowhere_in_clear(
     client, patient_id, login, activation_code = account
     assert client.post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
     assert client.post("/auth/recovery", json={"login": login}).status_code == 202
-    code = _body(runtime, patient_id, "sign-in-code").split(" : ")[1][:6]
-    link = _body(runtime, patient_id, "recovery").split("#")[1]
+    code = outbox_text(runtime, patient_id, "sign-in-code").split(" : ")[1][:6]
+    link = outbox_text(runtime, patient_id, "recovery").split("#")[1]
     dump = database_text(http_database)
     assert str(patient_id) in dump and person.card.serial in dump  # the scan does read the rows
     for secret in (f"Carnet : {code}", link, activation_code, activation_code.replace("-", "")):

@@ -15,6 +15,7 @@ from carnet.api.deps import bearer, errors, unit
 from carnet.identity import cards
 from carnet.identity.cards import CardShown
 from carnet.kit.errors import Invalid
+from carnet.kit.validation import validate_model
 from carnet.records.schemas import PatientIdentity
 
 router = APIRouter(tags=["card readers"])
@@ -106,7 +107,7 @@ def present(body: CardIn, request: Request) -> AuthorisationOut:
 def open_with_card(body: OpenIn, request: Request) -> OpenedOut:
     """Open the record of the patient presenting their card, at a desk, a pharmacy counter or a surgery."""
     principal = bearer(request)
-    identity = PatientIdentity.model_validate(body.identity.model_dump())
+    identity = validate_model(PatientIdentity, body.identity.model_dump())  # before anything is spent
     with unit(request) as ctx:
         opened = cards.open_record_with_card(ctx, principal.actor, body.card.shown(), identity)
     authorisation = None

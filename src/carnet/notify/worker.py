@@ -23,8 +23,8 @@ from carnet.identity.directory import address_of
 from carnet.kit import clock
 from carnet.kit.crypto import DecryptionError, KeyProvider
 from carnet.kit.errors import CarnetError
-from carnet.notify.models import OutboxMessage
 from carnet.notify.messages import TEXTS
+from carnet.notify.models import OutboxMessage
 from carnet.notify.service import MAX_ATTEMPTS, contact_aad, content_aad, next_attempt_delay, notice_text
 from carnet.records.keys import data_key
 
