@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from carnet.access.actor import Actor
@@ -146,9 +146,39 @@ def test_carnet_audit_verify_catches_tampering(trail: Trail, kind: str) -> None:
     assert carnet(env, "audit", "verify", "--patient", trail.ins[0]).returncode == 1
 
 
+HEAD_TAMPERING = [
+    "DELETE FROM audit_heads WHERE chain_id = :chain",
+    "UPDATE audit_heads SET seq = seq - 1 WHERE chain_id = :chain",
+    "UPDATE audit_heads SET hash = '\\x00' WHERE chain_id = :chain",
+    "UPDATE audit_heads SET sealed_seq = seq + 1 WHERE chain_id = :chain",
+    "TRUNCATE audit_heads",
+]
+
+
+@pytest.mark.parametrize("statement", HEAD_TAMPERING)
+def test_a_head_only_moves_forward_by_appending(trail: Trail, statement: str) -> None:
+    """The application's role cannot rewind, rewrite or remove a head; the database's owner neither, without
+    switching the triggers off; and the record's next audited request still works."""
+    chain = trail.patients[0]
+    refusal = "audit head" if "sealed_seq" in statement else "permission denied"  # the sealer moves its bookmark
+    with trail.app.connect() as connection, pytest.raises(DBAPIError, match=refusal):
+        connection.execute(text(statement), {"chain": chain})
+    with trail.owner.connect() as connection, pytest.raises(DBAPIError, match="audit head"):
+        connection.execute(text(statement), {"chain": chain})
+    with trail.app.connect() as connection, pytest.raises(DBAPIError, match="at least one"):
+        connection.execute(text("SELECT * FROM audit_reserve(:chain, -3, now())"), {"chain": chain})
+    sessions, keys = make_sessionmaker(trail.app), parse_master_keys(trail.key, source="test")
+    with unit_of_work(sessions, keys, max_document_bytes=1) as ctx:
+        list_documents(ctx, DOCTOR, chain, DocumentQuery())
+    assert [seq for seq, *_ in entries(trail.owner, chain)] == [1, 2, 3, 4, 5]
+    with trail.owner.connect() as connection:
+        head = connection.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain_id == chain)).one()
+        last = connection.scalar(select(AuditEntry.hash).where(AuditEntry.chain_id == chain, AuditEntry.seq == 5))
+    assert (head.seq, bytes(head.hash)) == (5, bytes(last or b""))
+
+
 def test_a_rewritten_head_is_caught(trail: Trail) -> None:
-    with trail.owner.begin() as connection:
-        connection.execute(update(AuditHead).where(AuditHead.chain_id == trail.patients[0]).values(hash=bytes(32)))
+    tamper(trail, "UPDATE audit_heads SET hash = '\\x00' WHERE chain_id = :chain")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
     env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
     broken = carnet(env, "audit", "verify")

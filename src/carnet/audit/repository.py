@@ -6,50 +6,40 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session
 
-from carnet.audit.chain import GENESIS, AuditEvent, StoredEntry
+from carnet.audit.chain import AuditEvent, StoredEntry
 from carnet.audit.models import AuditEntry, AuditHead, SealLeaf
 
 
 def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) -> tuple[int, bytes]:
     """Lock the chain's head and reserve `count` sequence numbers; return the last seq and hash before them.
 
-    One statement for a chain that exists; a chain's first append creates its head first.
+    One call of `audit_reserve`, which creates a chain's head on its first append: the application's role may
+    move a head only through it, and only forward (migration 20261201_audit_heads).
     """
-    reserve_seq = (
-        update(AuditHead)
-        .where(AuditHead.chain_id == chain_id)
-        .values(seq=AuditHead.seq + count, updated_at=now)
-        .returning(AuditHead.seq, AuditHead.hash)
-    )
-    row = session.execute(reserve_seq).one_or_none()
-    if row is None:
-        session.execute(
-            pg_insert(AuditHead).values(chain_id=chain_id, seq=0, hash=GENESIS, updated_at=now).on_conflict_do_nothing()
-        )
-        row = session.execute(reserve_seq).one()
-    return row.seq - count, bytes(row.hash)
+    row = session.execute(
+        text("SELECT last_seq, last_hash FROM audit_reserve(:chain_id, :count, :now)"),
+        {"chain_id": chain_id, "count": count, "now": now},
+    ).one()
+    return int(row.last_seq), bytes(row.last_hash)
 
 
-# One statement inserts the entries, from one array per column, and moves the head: its text never changes
-# (so it is prepared once), and its 17 parameters stay 17 however many entries a unit of work appends.
+# One statement inserts the entries, from one array per column: its text never changes (so it is prepared
+# once), and its 16 parameters stay 16 however many entries a unit of work appends. The head's hash follows
+# by itself (trigger audit_entries_move_head).
 _APPEND = text(
     """
-    WITH appended AS (
-        INSERT INTO audit_entries (chain_id, seq, at, actor_kind, actor_ref, profession, organisation, mode,
-                                   action, subject, allowed, reason, source, request_id, prev_hash, hash)
-        SELECT :chain_id, * FROM unnest(
-            CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_kind AS text[]),
-            CAST(:actor_ref AS text[]), CAST(:profession AS text[]), CAST(:organisation AS text[]),
-            CAST(:mode AS text[]), CAST(:action AS text[]), CAST(:subject AS text[]),
-            CAST(:allowed AS boolean[]), CAST(:reason AS text[]), CAST(:source AS text[]),
-            CAST(:request_id AS text[]), CAST(:prev_hash AS bytea[]), CAST(:hash AS bytea[])
-        )
+    INSERT INTO audit_entries (chain_id, seq, at, actor_kind, actor_ref, profession, organisation, mode,
+                               action, subject, allowed, reason, source, request_id, prev_hash, hash)
+    SELECT :chain_id, * FROM unnest(
+        CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_kind AS text[]),
+        CAST(:actor_ref AS text[]), CAST(:profession AS text[]), CAST(:organisation AS text[]),
+        CAST(:mode AS text[]), CAST(:action AS text[]), CAST(:subject AS text[]),
+        CAST(:allowed AS boolean[]), CAST(:reason AS text[]), CAST(:source AS text[]),
+        CAST(:request_id AS text[]), CAST(:prev_hash AS bytea[]), CAST(:hash AS bytea[])
     )
-    UPDATE audit_heads SET hash = :head_hash WHERE chain_id = :chain_id
     """
 )
 _COLUMNS = (
@@ -72,9 +62,9 @@ _COLUMNS = (
 
 
 def append(session: Session, chain_id: uuid.UUID, rows: list[dict[str, object]]) -> None:
-    """Insert the entries and move the head's hash to the last of them, in one statement."""
+    """Insert the entries, in one statement; the head's hash moves to the last of them."""
     columns = {name: [row[name] for row in rows] for name in _COLUMNS}
-    session.execute(_APPEND, {"chain_id": chain_id, "head_hash": rows[-1]["hash"], **columns})
+    session.execute(_APPEND, {"chain_id": chain_id, **columns})
 
 
 def heads(session: Session, chain_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, bytes]]:

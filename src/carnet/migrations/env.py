@@ -12,7 +12,8 @@ APP_ROLE = config.get_main_option("carnet.app_role") or ""
 
 
 def grant_app_role(connection: Connection) -> None:
-    """The role the application runs as: everything on its tables but changing or removing audit entries.
+    """The role the application runs as: everything on its tables but changing or removing audit entries,
+    and moving a chain's head otherwise than forward by appending.
 
     Re-applied after every migration, so a table a later migration adds is never forgotten.
     """
@@ -37,6 +38,12 @@ def grant_app_role(connection: Connection) -> None:
                         EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM {role}', appended);
                     END IF;
                 END LOOP;
+                -- A chain's head moves only forward, through audit_reserve and the entries appended.
+                IF to_regprocedure('audit_reserve(uuid, integer, timestamptz)') IS NOT NULL THEN
+                    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_heads FROM {role};
+                    GRANT EXECUTE ON FUNCTION audit_reserve(uuid, integer, timestamptz) TO {role};
+                    GRANT UPDATE (sealed_seq) ON audit_heads TO {role};  -- the sealer's bookmark
+                END IF;
             END $$;
             """  # noqa: S608 - the role name comes from our own settings and is quoted
         )
