@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from carnet import cli_identity
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
+from carnet.audit import repository as audit_repository
 from carnet.audit.export import export_professional
 from carnet.audit.seal import seal as seal_trail
 from carnet.audit.seal import verify_seals
@@ -205,15 +207,25 @@ def matrix_deny(profession: ProfessionOption, class_code: ClassOption, by: ByOpt
 @friendly_errors
 def audit_verify(
     patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's trail (INS).")] = None,
+    record: Annotated[
+        uuid.UUID | None, typer.Option("--record", help="Only this record's trail (its id; for a destroyed record).")
+    ] = None,
 ) -> None:
     """Prove the audit trail intact, or name the first broken entry of each broken chain (exit code 1)."""
+    if patient is not None and record is not None:
+        raise Invalid("Give --patient or --record, not both.")
     runtime = _runtime(load_settings())
     with runtime.unit_of_work() as ctx:
-        chains = None
+        chains = None if record is None else [record]
+        if record is not None and not audit_repository.heads(ctx.session, record):
+            raise NotFound("No trail has this record id.")
         if patient is not None:
             chains = record_ids_for_ins(ctx.session, parse_ins(patient).value)
             if not chains:
-                raise NotFound("No record, living or destroyed, has this INS.")
+                raise NotFound(
+                    "No living or closed record has this INS. A destroyed record keeps no INS: "
+                    "verify its trail with --record and the record's id."
+                )
         report = verify_trail(ctx.session, chains)
         public_key = runtime.settings.seal_public_key()
         seal_problems = verify_seals(ctx.session, public_key)

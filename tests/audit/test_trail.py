@@ -22,6 +22,7 @@ from carnet.kit.db import make_sessionmaker
 from carnet.kit.errors import Forbidden, NotFound
 from carnet.records.documents import get_document, list_documents
 from carnet.records.schemas import DocumentQuery
+from carnet.records.service import destroy_record, request_destruction
 from carnet.runtime import unit_of_work
 from tests.audit.conftest import DOCTOR, Trail
 from tests.factories import rpps
@@ -144,6 +145,24 @@ def test_carnet_audit_verify_catches_tampering(trail: Trail, kind: str) -> None:
     assert "1 of 2 chains are broken" in broken.stderr
     assert carnet(env, "audit", "verify", "--patient", trail.ins[1]).returncode == 0
     assert carnet(env, "audit", "verify", "--patient", trail.ins[0]).returncode == 1
+    assert carnet(env, "audit", "verify", "--record", str(trail.patients[0])).returncode == 1
+    assert carnet(env, "audit", "verify", "--record", str(trail.patients[1])).returncode == 0
+
+
+def test_a_destroyed_records_trail_is_verified_by_its_id_for_it_keeps_no_ins(trail: Trail) -> None:
+    patient_id = trail.patients[1]
+    sessions, keys = make_sessionmaker(trail.app), parse_master_keys(trail.key, source="test")
+    with unit_of_work(sessions, keys, max_document_bytes=1) as ctx:
+        request_destruction(ctx, Actor.patient(patient_id), patient_id)
+        destroy_record(ctx, Actor.system("destruction"), patient_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env.update(CARNET_DATABASE_URL=trail.url, CARNET_MASTER_KEY=trail.key)
+    by_ins = carnet(env, "audit", "verify", "--patient", trail.ins[1])
+    assert by_ins.returncode == 1 and "--record" in by_ins.stderr and "Traceback" not in by_ins.stderr
+    by_id = carnet(env, "audit", "verify", "--record", str(patient_id))
+    assert by_id.returncode == 0 and "1 chains" in by_id.stdout, by_id.stderr
+    unknown = carnet(env, "audit", "verify", "--record", str(uuid.uuid4()))
+    assert unknown.returncode == 1 and "No trail" in unknown.stderr
 
 
 HEAD_TAMPERING = [

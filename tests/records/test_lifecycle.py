@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from carnet.access.actor import Actor
 from carnet.context import Context
@@ -163,6 +163,11 @@ def test_requested_destruction_shreds_the_record(ctx: Context) -> None:
     destroy_record(ctx, Actor.system("destruction"), patient_id)
 
     assert ctx.session.get(RecordKey, patient_id) is None
+    # Nothing in the row names the patient any more: no INS, no identity.
+    ctx.session.flush()
+    row = ctx.session.execute(text("SELECT r::text FROM records r WHERE patient_id = :p"), {"p": patient_id}).scalar()
+    assert row is not None and ins not in row and ins[:13] not in row
+    assert repository.living_record_for_ins(ctx.session, ins) is None
     with pytest.raises(Gone):
         record_summary(ctx, patient, patient_id)
     with pytest.raises(Gone):

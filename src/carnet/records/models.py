@@ -35,7 +35,8 @@ class Record(Base):
     __tablename__ = "records"
 
     patient_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    ins: Mapped[str] = mapped_column(String(15))
+    # The patient's INS while the record lives; removed when it is destroyed, which leaves no identity behind.
+    ins: Mapped[str | None] = mapped_column(String(15))
     state: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(20))
     opened_by: Mapped[str] = mapped_column(String(32))
@@ -49,6 +50,7 @@ class Record(Base):
 
     __table_args__ = (
         CheckConstraint(_in("state", ["open", "closed", "destroyed"]), name="state"),
+        CheckConstraint("(ins IS NULL) = (state = 'destroyed')", name="ins_while_living"),
         CheckConstraint(
             _in("channel", ["online", "pharmacy", "insurance_desk", "professional", "hospital"]),
             name="channel",

@@ -28,14 +28,14 @@ def living_record_for_ins(session: Session, ins: str) -> Record | None:
 
 
 def record_ids_for_ins(session: Session, ins: str) -> list[uuid.UUID]:
-    """Every record this INS ever had, destroyed ones included (their trail outlives them)."""
+    """The records this INS has: living or closed ones (a destroyed record keeps no INS; its id finds it)."""
     return list(session.scalars(select(Record.patient_id).where(Record.ins == ins).order_by(Record.opened_at)))
 
 
 def existing_ins(session: Session, candidates: Sequence[str]) -> set[str]:
     """Which of these INS already have a living record (one query for a whole batch)."""
     rows = session.scalars(select(Record.ins).where(Record.ins.in_(candidates), Record.state != "destroyed"))
-    return set(rows)
+    return {ins for ins in rows if ins is not None}
 
 
 def records_due_for_destruction(session: Session, *, closed_before: datetime, limit: int) -> list[uuid.UUID]:

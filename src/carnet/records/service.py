@@ -15,7 +15,7 @@ from carnet.context import Context
 from carnet.identity.sessions import forget_patient
 from carnet.kit import clock
 from carnet.kit.crypto import new_data_key
-from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from carnet.kit.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from carnet.kit.geography import departement_of_postcode
 from carnet.kit.identifiers import parse_ins
 from carnet.records import repository
@@ -115,12 +115,19 @@ def record_identity(ctx: Context, patient_id: uuid.UUID) -> PatientIdentity:
     return PatientIdentity.model_validate_json(text)
 
 
+def _ins_of(record: Record) -> str:
+    """A living record's INS (a destroyed one has none, and no use case past the gate reaches it)."""
+    if record.ins is None:
+        raise Gone("This record was destroyed; nothing in it can be read or changed.", code="record-destroyed")
+    return record.ins
+
+
 def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordSummary:
     record, _ = load_record(ctx, actor, Action.RECORD_READ, patient_id)
     identity = record_identity(ctx, patient_id) if record.identity_ct is not None else None
     return RecordSummary(
         patient_id=record.patient_id,
-        ins=record.ins,
+        ins=_ins_of(record),
         state=record.state,
         channel=record.channel,
         opened_by=record.opened_by,
@@ -155,7 +162,7 @@ def close_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
 def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     """Reopen a closed record; this also withdraws a pending request to destroy it."""
     record, _ = load_record(ctx, actor, Action.RECORD_REOPEN, patient_id, lock=True)
-    if repository.living_record_for_ins(ctx.session, record.ins) not in (None, record):
+    if repository.living_record_for_ins(ctx.session, _ins_of(record)) not in (None, record):
         raise Conflict("Another record is open for this INS.", code="duplicate-record")
     record.state = RecordState.OPEN.value
     record.closed_at = None
@@ -185,6 +192,7 @@ def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     shred_data_key(ctx, patient_id)
     forget_patient(ctx.session, patient_id)  # the online account, its sessions and codes go with the record
     record.identity_ct = None
+    record.ins = None  # nothing left names the patient: the trail is kept under the record's id alone
     record.state = RecordState.DESTROYED.value
     record.destroyed_at = now
 

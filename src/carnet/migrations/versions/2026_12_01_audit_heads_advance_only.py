@@ -6,10 +6,11 @@ Create Date: 2026-12-01 22:10:00
 
 Before, the role Carnet runs as could update or delete `audit_heads`: verification noticed, but every audited
 request on that record failed until someone repaired the head. Now the role holds no write right on the
-table but the sealer's bookmark (`sealed_seq`, forward only too). It reserves sequence numbers through `audit_reserve` (a function that runs with its owner's rights and
-only ever moves a head forward), and the head's hash follows the entries appended, moved by a trigger on
-`audit_entries`. A trigger on `audit_heads`, for every role, refuses a delete, a truncate, a step back, and a
-hash that is not the one of the entry at the head.
+table but the sealer's bookmark (`sealed_seq`, forward only too). It reserves sequence numbers through
+`audit_reserve` (a function that runs with its owner's rights and only ever moves a head forward), and the
+head's hash follows the entries appended, moved by a trigger on `audit_entries`. A trigger on `audit_heads`,
+for every role, refuses a delete, a truncate, a step back, and a hash that is not the one of the entry at
+the head.
 """
 
 from __future__ import annotations
