@@ -76,7 +76,17 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
 
     from carnet.app import create_app
 
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    # Forwarded headers only from the proxies the operator named: uvicorn would otherwise believe any local
+    # client's X-Forwarded-For, and the throttle and the audit trail would see the address it claims.
+    proxies = runtime.settings.trusted_proxy_list
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 @app.command()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carnet.kit.crypto import (
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     smtp_sender: str = "Carnet <ne-pas-repondre@carnet.localhost>"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks,
+    # comma-separated). None by default: the address a client connects from is the one the throttle and the
+    # audit trail see, whatever headers it sends.
+    trusted_proxies: str = ""
     # Where people and software reach Carnet; the built-in token issuer names itself by it.
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     token_audience: str = "carnet-api"  # noqa: S105 (the "aud" tokens must carry, not a secret)
@@ -67,6 +72,23 @@ class Settings(BaseSettings):
         if self.env is Environment.PRODUCTION and self.database_url is None:
             raise ValueError("CARNET_DATABASE_URL is required in production (the embedded server is for dev)")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"CARNET_TRUSTED_PROXIES: '{entry[:64]}' is not an IP address or network (10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The proxies to believe, as uvicorn's forwarded_allow_ips takes them; empty: believe none."""
+        return _entries(self.trusted_proxies)
 
     @property
     def dev_master_key_file(self) -> Path:
@@ -141,6 +163,10 @@ class Settings(BaseSettings):
             "No master key: set CARNET_MASTER_KEY (base64 of 32 random bytes, `carnet keys generate` makes "
             "one) or CARNET_MASTER_KEY_FILE. `carnet demo` creates a development key by itself."
         )
+
+
+def _entries(text: str) -> list[str]:
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
 
 
 def ensure_key_file(path: Path) -> Path:

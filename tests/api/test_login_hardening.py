@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,6 +17,7 @@ from carnet.audit.chain import NO_RECORD
 from carnet.audit.models import AuditEntry
 from carnet.identity import sessions
 from carnet.identity.tokens import TokenIssuer
+from carnet.kit import clock
 from carnet.runtime import Runtime
 from tests.api.flows import activation, new_login, open_at_desk, sign_in
 from tests.http_fixtures import PASSWORD, Person
@@ -43,9 +47,9 @@ def test_brute_force_is_locked_out_for_a_bounded_time_and_audited(
     for _ in range(20):
         locked = attacker.post("/auth/login", json={"login": login, "password": PASSWORD})
     assert (locked.status_code, locked.json()["code"]) == (429, "too-many-attempts")
-    assert 0 < int(locked.headers["retry-after"]) <= sessions.LOCK_CAP.total_seconds()  # never forever
-    # Even the right password is refused while locked, from any other address.
-    assert client_for().post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 429
+    assert 0 < int(locked.headers["retry-after"]) <= sessions.ATTACKER_LOCK_CAP.total_seconds()  # never forever
+    # The lock is the guesser's, on this name from their address: the patient elsewhere is not stopped.
+    assert client_for().post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
     with runtime.unit_of_work() as ctx:
         reasons = ctx.session.scalars(
             select(AuditEntry.reason).where(AuditEntry.chain_id == patient_id, AuditEntry.action == "login.password")
@@ -116,3 +120,33 @@ def test_login_takes_the_same_time_for_an_unknown_account_and_a_wrong_password(
                 sessions.clear_throttle(ctx.session, [sessions.throttle_key("name", login)])
     known_median, unknown_median = statistics.median(known), statistics.median(unknown)
     assert abs(known_median - unknown_median) < 0.25 * max(known_median, unknown_median), (known_median, unknown_median)
+
+
+def test_a_stranger_failing_every_quarter_hour_keeps_neither_the_patient_out_nor_their_own_pace(
+    client_for: Client, issuer: TokenIssuer, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack that held an account today: one wrong password each time the lock (15 minutes) ends.
+    The clock is driven, a quarter of an hour per guess, over a whole day."""
+    _, login, uri = _account(client_for(), issuer, person)
+    start, elapsed = clock.now(), [timedelta(0)]
+    monkeypatch.setattr(clock, "now", lambda: start + elapsed[0])
+    attacker = client_for()
+    checked: list[int] = []  # the quarters in which the attacker's guess was actually tried
+    for quarter in range(4 * 24):
+        elapsed[0] = quarter * timedelta(minutes=15)
+        answer = attacker.post("/auth/login", json={"login": login, "password": f"guess-number-{quarter}"})
+        assert answer.status_code in (401, 429), answer.text
+        if answer.status_code == 401:
+            checked.append(quarter)
+        if quarter in (12, 48, 95):  # the patient, from a phone never used before, gets in at once
+            newcomer = client_for()
+            sign_in(newcomer, login, uri)
+            assert newcomer.get("/auth/session").status_code == 200
+    # The stranger's own address is slowed more and more: each wait is longer than the one before.
+    waits = [later - earlier for earlier, later in itertools.pairwise(checked)]
+    assert waits[: sessions.FREE_FAILURES] == [1] * sessions.FREE_FAILURES
+    increasing = waits[sessions.FREE_FAILURES :]
+    assert len(increasing) >= 3 and increasing == sorted(set(increasing)), waits
+    assert len(checked) <= 12, checked  # a dozen guesses in a day, not 96
+    still = attacker.post("/auth/login", json={"login": login, "password": PASSWORD})
+    assert (still.status_code, still.json()["code"]) == (429, "too-many-attempts")  # not even the right one

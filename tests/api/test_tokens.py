@@ -145,6 +145,31 @@ def _forged(issuer: TokenIssuer, **changes: Any) -> str:
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": issuer.key.key_id})
 
 
+def _segment(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _with_header(issuer: TokenIssuer, header: object) -> str:
+    """A good token of the issuer's whose header is replaced (its signature no longer matters)."""
+    _, body, signature = _forged(issuer).split(".")
+    return f"{_segment(header)}.{body}.{signature}"
+
+
+def _claims_of(issuer: TokenIssuer) -> dict[str, Any]:
+    return jwt.decode(_forged(issuer), options={"verify_signature": False})
+
+
+def _es256(issuer: TokenIssuer) -> str:
+    """Carnet's own issuer named, an ES256 signature by a key of the attacker's: its own key is Ed25519."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return jwt.encode(_claims_of(issuer), key, algorithm="ES256", headers={"kid": issuer.key.key_id})
+
+
+def _hs256_with_public_key(issuer: TokenIssuer) -> str:
+    """The classic confusion: HMAC keyed with the published public key."""
+    return jwt.encode(_claims_of(issuer), issuer.key.public() * 2, algorithm="HS256")
+
+
 def _unsigned(issuer: TokenIssuer) -> str:
     good = _forged(issuer)
     _, body, _ = good.split(".")
@@ -165,6 +190,22 @@ def _unsigned(issuer: TokenIssuer) -> str:
         (lambda i: _forged(i, mode="emergency"), "justification"),
         (lambda i: "not-a-jwt", "not a well-formed JWT"),
         (lambda i: jwt.encode({"iss": i.issuer}, "a-shared-secret-of-32-bytes-long!", algorithm="HS256"), "HS256"),
+        (_es256, "EdDSA only"),
+        (_hs256_with_public_key, "'HS256' are not accepted"),
+        (lambda i: _with_header(i, {"alg": "ES256", "kid": i.key.key_id}), "EdDSA only"),
+        (lambda i: _with_header(i, {"alg": "none"}), "'none' are not accepted"),
+        (lambda i: _with_header(i, {"alg": ["EdDSA"]}), "not accepted"),
+        (lambda i: _with_header(i, {"alg": "EdDSA", "kid": {"nested": 1}}), "not a well-formed JWT"),
+        (lambda i: _with_header(i, {"alg": "EdDSA", "kid": "another-key"}), "key Carnet does not know"),
+        (lambda i: _with_header(i, ["EdDSA"]), "not a well-formed JWT"),
+        (lambda i: _with_header(i, "EdDSA"), "not a well-formed JWT"),
+        (lambda i: _forged(i).split(".")[0] + ".e30.", "issuer Carnet does not trust"),
+        (lambda i: _forged(i).split(".")[0] + "." + _segment([1, 2]) + ".c2ln", "not a well-formed JWT"),
+        (lambda i: "a.b.c", "not a well-formed JWT"),
+        (lambda i: "....", "not a well-formed JWT"),
+        (lambda i: _forged(i)[:-3] + "%%%", "not a well-formed JWT"),
+        (lambda i: _forged(i, exp=10**30), "claims are not valid"),
+        (lambda i: _forged(i).split(".")[0] + "." + _segment({"iss": [i.issuer]}) + ".c2ln", "does not trust"),
     ],
 )
 def test_bad_tokens_are_refused_with_their_reason(
@@ -174,6 +215,13 @@ def test_bad_tokens_are_refused_with_their_reason(
     assert answer.status_code == 401
     assert message in answer.json()["message"]
     assert answer.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+@pytest.mark.parametrize("token", ["é" * 40, "\u00ff.\u00fe.\u00fd", "eyJ" + "\u00e9" * 10 + ".e30.x"])
+def test_tokens_out_of_ascii_are_refused_not_crashed_on(client_for: Client, token: str) -> None:
+    answer = client_for().get("/me", headers={"Authorization": f"Bearer {token}".encode()})
+    assert answer.status_code == 401, answer.text
+    assert "not a well-formed JWT" in answer.json()["message"]
 
 
 def test_no_token_at_all(client_for: Client) -> None:
@@ -248,6 +296,13 @@ def test_tokens_of_a_configured_external_issuer_are_accepted(
         assert "does not publish" in client.get("/me", headers=bearer(unknown_key)).json()["message"]
         wrong_audience = _idp_token(key, aud="someone-else")
         assert client.get("/me", headers=bearer(wrong_audience)).status_code == 401
+        # The algorithm is the published key's (ES256): a token naming another one is refused, never tried.
+        good = _idp_token(key)
+        claims = jwt.decode(good, options={"verify_signature": False})
+        eddsa = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "idp-key-1"})
+        refused = client.get("/me", headers=bearer(eddsa))
+        assert refused.status_code == 401, refused.text
+        assert "ES256" in refused.json()["message"]
 
 
 def test_an_unreachable_external_issuer_is_a_503_not_a_bad_token(runtime: Runtime, tmp_path: Path) -> None:

@@ -212,14 +212,18 @@ def sign_in(ctx: Context, *, login: str, password: str, address: str, device: st
         raise Invalid("Give your login and your password.", code="invalid-credentials")
     account = _account(ctx, name)
     known = sessions.known_device(ctx.session, device, "patient", account.id if account else None)
-    keys = [
-        sessions.throttle_key("device", device) if known and device else sessions.throttle_key("name", name),
-        sessions.throttle_key("address", address),
-    ]
+    # A known device has its own count; any other is checked on this name from this address, never on the
+    # name alone, so strangers' failures cannot keep the patient out (see identity/sessions.py).
+    if known and device:
+        checked = [sessions.throttle_key("device", device), sessions.throttle_key("address", address)]
+        keys = checked
+    else:
+        checked = [sessions.name_from_address_key(name, address), sessions.throttle_key("address", address)]
+        keys = [sessions.throttle_key("name", name), *checked]
     anonymous = Actor.anonymous(address)
     chain = account.patient_id if account is not None else NO_RECORD
     try:
-        sessions.check_throttle(ctx.session, keys)
+        sessions.check_throttle(ctx.session, checked)
     except CarnetError as locked:
         gate.trace_authentication(ctx, anonymous, "login.password", chain, allowed=False, reason="locked")
         return Step(refusal=locked)
@@ -262,7 +266,11 @@ def second_factor(ctx: Context, *, pending_token: str, code: str, address: str) 
     elif row.code_hash is not None and row.code_expires_at is not None and row.code_expires_at > clock.now():
         good = same(row.code_hash, digest(code))
     anonymous = Actor.anonymous(address)
-    keys = [sessions.throttle_key("name", account.login), sessions.throttle_key("address", address)]
+    keys = [
+        sessions.throttle_key("name", account.login),
+        sessions.name_from_address_key(account.login, address),
+        sessions.throttle_key("address", address),
+    ]
     if not good:
         row.code_attempts += 1
         if row.code_attempts >= MAX_CODE_ATTEMPTS:
@@ -276,7 +284,7 @@ def second_factor(ctx: Context, *, pending_token: str, code: str, address: str) 
     row.revoked_at = clock.now()
     token, _ = sessions.start(ctx.session, "patient", account.id, stage="active", address=address)
     device = sessions.remember_device(ctx.session, "patient", account.id)
-    sessions.clear_throttle(ctx.session, keys[:1])
+    sessions.clear_throttle(ctx.session, keys[1:2])  # the name's count stays: it is the strangers' record
     patient = Actor.patient(account.patient_id)
     gate.trace_authentication(ctx, patient, "login.second-factor", account.patient_id, allowed=True, reason="signed-in")
     return Step(session_token=token, device_token=device)
@@ -296,8 +304,12 @@ def reauthenticate(ctx: Context, *, token: str, password: str, address: str) -> 
     account = ctx.session.get(PatientAccount, active.subject_id)
     if account is None:
         raise Unauthenticated("Your session has ended: sign in again.", code="session-ended")
-    keys = [sessions.throttle_key("name", account.login), sessions.throttle_key("address", address)]
-    sessions.check_throttle(ctx.session, keys)
+    keys = [
+        sessions.throttle_key("name", account.login),
+        sessions.name_from_address_key(account.login, address),
+        sessions.throttle_key("address", address),
+    ]
+    sessions.check_throttle(ctx.session, keys[1:])
     patient_id = account.patient_id
     if not verify_password(account.password_hash, password):
         sessions.record_failure(ctx.session, keys)

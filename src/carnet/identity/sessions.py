@@ -1,8 +1,27 @@
 """Server-side sessions, known devices, and the throttle on failed sign-ins.
 
 The browser holds random tokens; the tables hold their SHA-256 digests, so a copy of the database opens
-no session. Locks are temporary and bounded: strangers' failures can slow a login name down for at most
-LOCK_CAP at a time, and never stop a device that has signed in to that account before.
+no session.
+
+The throttle makes guessing dearer for the guesser, never for the patient. A lock on a login name that
+anyone can renew is an account anyone can hold shut: one wrong password each time the lock ended used to
+keep the patient out of every new device for good. So failures are counted against three things:
+
+- the login name ("name:"): a counter only, it never locks. Past FREE_FAILURES it marks the name as
+  under attack, which takes away the free attempts of every address that then fails against it;
+- the login name from one network address ("from:"): this is what locks. FREE_FAILURES free attempts,
+  none while the name is under attack, then 1, 2, 4, 8 ... minutes, doubling up to ATTACKER_LOCK_CAP,
+  so the guesser's own pace keeps falling (a dozen guesses a day instead of one every quarter hour);
+- the network address ("address:"): one machine spraying many names, ADDRESS_FREE_FAILURES free, then
+  doubling the same way.
+
+The patient, from a device or an address that has not failed against their name, is therefore never
+stopped by strangers' failures: they prove who they are with the password and then the second factor,
+as always. A patient who mistypes while the name is under attack waits 1 minute, then 2 ... from that
+address only. What a distributed guesser gains (one try per fresh address while the name is under
+attack, then the same doubling) still opens nothing: every sign-in needs the second factor too.
+A device that has signed in before ("device:") keeps its own count, as do activation and recovery,
+locked as before for at most LOCK_CAP. Failures are forgotten FORGET_AFTER the last one.
 """
 
 from __future__ import annotations
@@ -30,11 +49,12 @@ RECENT_AUTHENTICATION = timedelta(minutes=5)  # for closing or destroying a reco
 DEVICE_LIFETIME = timedelta(days=180)
 TOUCH_EVERY = timedelta(minutes=1)
 
-FREE_FAILURES = 5  # per login name or device, before the first lock
+FREE_FAILURES = 5  # per login name from one address, or per device, before the first lock
 ADDRESS_FREE_FAILURES = 30  # per network address: one machine spraying many names
 LOCK_BASE = timedelta(minutes=1)
-LOCK_CAP = timedelta(minutes=15)
-FORGET_AFTER = timedelta(hours=24)  # failures older than this no longer count
+LOCK_CAP = timedelta(minutes=15)  # devices, activation and recovery
+ATTACKER_LOCK_CAP = timedelta(hours=12)  # a name from one address, and an address: the guesser's side
+FORGET_AFTER = timedelta(hours=24)  # failures older than this no longer count (longer than any lock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,13 +196,19 @@ def forget_patient(session: Session, patient_id: uuid.UUID) -> None:
     session.execute(delete(ActivationCode).where(ActivationCode.patient_id == patient_id))
 
 
-# The throttle. Keys: "name:<digest of the login name>", "device:<digest>", "address:<ip>".
+# The throttle. Keys: "name:<digest of the login name>", "from:<digest of name and address>", "device:<digest>",
+# "address:<ip>", "activation:<digest>", "recovery:<digest>".
 
 
 def throttle_key(kind: str, value: str) -> str:
     if kind == "address":
         return f"address:{value[:64]}"
     return f"{kind}:{digest(value).hex()[:40]}"
+
+
+def name_from_address_key(name: str, address: str) -> str:
+    """The key of one login name tried from one network address: what the guesser's lock rests on."""
+    return throttle_key("from", f"{name}\n{address[:64]}")
 
 
 def check_throttle(session: Session, keys: list[str]) -> None:
@@ -201,25 +227,43 @@ def check_throttle(session: Session, keys: list[str]) -> None:
 
 
 def record_failure(session: Session, keys: list[str]) -> None:
-    """Count a failure against each key; past the free ones, lock for 1, 2, 4 ... up to 15 minutes."""
+    """Count a failure against each key, and lock those past their free attempts (see the module's rules)."""
     now = clock.now()
-    for key in keys:
-        free = ADDRESS_FREE_FAILURES if key.startswith("address:") else FREE_FAILURES
-        failures = session.scalar(
-            insert(LoginThrottle)
-            .values(key=key, failures=1, last_failure_at=now, locked_until=None)
-            .on_conflict_do_update(
-                index_elements=[LoginThrottle.key],
-                set_={
-                    "failures": _failures_after(now),
-                    "last_failure_at": now,
-                },
-            )
-            .returning(LoginThrottle.failures)
-        )
-        if failures is not None and failures > free:
-            lock = min(LOCK_BASE * 2 ** min(failures - free - 1, 10), LOCK_CAP)
+    counted = {key: _count_failure(session, key, now) for key in keys}
+    under_attack = any(key.startswith("name:") and n > FREE_FAILURES for key, n in counted.items())
+    for key, failures in counted.items():
+        lock = _lock(key, failures, under_attack=under_attack)
+        if lock is not None:
             session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(locked_until=now + lock))
+
+
+def _count_failure(session: Session, key: str, now: datetime) -> int:
+    failures = session.scalar(
+        insert(LoginThrottle)
+        .values(key=key, failures=1, last_failure_at=now, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={"failures": _failures_after(now), "last_failure_at": now},
+        )
+        .returning(LoginThrottle.failures)
+    )
+    return failures or 1
+
+
+def _lock(key: str, failures: int, *, under_attack: bool) -> timedelta | None:
+    """How long this key locks after its latest failure; None: not at all."""
+    if key.startswith("name:"):
+        return None  # a counter: a lock on the name alone would be a lock strangers hold on the patient
+    if key.startswith("from:"):
+        free, cap = (0 if under_attack else FREE_FAILURES), ATTACKER_LOCK_CAP
+    elif key.startswith("address:"):
+        free, cap = ADDRESS_FREE_FAILURES, ATTACKER_LOCK_CAP
+    else:
+        free, cap = FREE_FAILURES, LOCK_CAP
+    if failures <= free:
+        return None
+    lock: timedelta = LOCK_BASE * 2 ** min(failures - free - 1, 20)
+    return min(lock, cap)
 
 
 def _failures_after(now: datetime) -> ColumnElement[int]:

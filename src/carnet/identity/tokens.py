@@ -3,7 +3,9 @@
 The built-in issuer signs with Ed25519 (EdDSA) and publishes its key as a JWKS. The verifier accepts its
 own tokens and those of one external OpenID Connect issuer (the national professional identity provider
 in a real deployment), whose keys it fetches from the issuer's JWKS. Only EdDSA and ES256 signatures are
-accepted: "alg": "none", HMAC and RSA tokens are refused before any key is looked at.
+accepted: "alg": "none", HMAC and RSA tokens are refused before any key is looked at, and each key is
+used with its own algorithm only (EdDSA for Carnet's key, the JWK's for the external issuer's). Every token
+that does not verify, for whatever reason, is a 401 with the reason, never a 500.
 """
 
 from __future__ import annotations
@@ -267,66 +269,109 @@ class TokenVerifier:
     external: ExternalIssuer | None = None
 
     def verify(self, token: str) -> Principal:
-        """The principal a bearer token speaks for; `Unauthenticated` with the reason when it does not hold."""
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise Unauthenticated("The bearer token is not a well-formed JWT.", code="invalid_token") from None
+        """The principal a bearer token speaks for; `Unauthenticated` with the reason when it does not hold.
+
+        The algorithm is the key's, never the token's: Carnet's own key is Ed25519, so its tokens are EdDSA;
+        an external issuer's key says its algorithm in its JWK. The header's "alg" must match that, and only
+        that one algorithm is handed to the decoder, so no header can make a key serve another algorithm.
+        """
+        header, unverified = _unverified(token)
         algorithm = header.get("alg")
-        if algorithm not in ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
             raise Unauthenticated(
                 f"Tokens signed with '{str(algorithm)[:16]}' are not accepted: EdDSA or ES256 only.",
                 code="invalid_token",
             )
         issuer = unverified.get("iss")
-        if issuer == self.own.issuer:
-            key: Any = self.own.key.private.public_key()
+        if isinstance(issuer, str) and issuer == self.own.issuer:
             if header.get("kid") not in (None, self.own.key.key_id):
                 raise Unauthenticated("The token was signed with a key Carnet does not know.", code="invalid_token")
-        elif self.external is not None and issuer == self.external.issuer:
-            key = self._external_key(self.external, token)
+            key: Any = self.own.key.private.public_key()
+            if algorithm != "EdDSA":
+                raise Unauthenticated(
+                    f"Carnet's own tokens are signed with EdDSA only; this one says '{algorithm}'.",
+                    code="invalid_token",
+                )
+        elif self.external is not None and isinstance(issuer, str) and issuer == self.external.issuer:
+            key, expected = self._external_key(self.external, token)
+            if algorithm != expected:
+                raise Unauthenticated(
+                    f"This issuer's key signs with {expected[:16]}; the token says '{algorithm}'.",
+                    code="invalid_token",
+                )
         else:
             raise Unauthenticated("The token comes from an issuer Carnet does not trust.", code="invalid_token")
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=list(ALGORITHMS),
-                audience=self.own.audience,
-                issuer=issuer,
-                leeway=LEEWAY,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
-            )
-        except jwt.PyJWTError as exc:
-            message = next((text for kind, text in _REASONS if isinstance(exc, kind)), "The token is not valid.")
-            raise Unauthenticated(message, code="invalid_token") from None
+        claims = _decode(token, key, algorithm, audience=self.own.audience, issuer=issuer)
         try:
             parsed = AccessClaims.model_validate(claims)
             scopes = parse_scopes(parsed.scope)
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo)
         except (ValidationError, Invalid) as exc:
             raise Unauthenticated(
                 f"The token's claims are not valid: {_first_error(exc)}", code="invalid_token"
             ) from None
+        except (TypeError, ValueError, OverflowError, OSError):
+            raise Unauthenticated(
+                "The token's claims are not valid: exp is not a time Carnet can use.", code="invalid_token"
+            ) from None
         return Principal(
             actor=_actor(parsed),
             scopes=scopes,
-            issuer=str(issuer),
+            issuer=issuer,
             token_id=parsed.jti,
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
+            expires_at=expires_at,
             purpose=parsed.purpose,
             client_id=parsed.client_id,
         )
 
-    def _external_key(self, external: ExternalIssuer, token: str) -> Any:
+    def _external_key(self, external: ExternalIssuer, token: str) -> tuple[Any, str]:
+        """The external issuer's key named by the token's kid, and the algorithm its JWK gives."""
         try:
-            return external.jwks.get_signing_key_from_jwt(token).key
+            jwk = external.jwks.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError:
             raise Unavailable("The identity provider's keys cannot be fetched right now; try again.") from None
         except jwt.PyJWTError:
             raise Unauthenticated(
                 "The token was signed with a key its issuer does not publish.", code="invalid_token"
             ) from None
+        if jwk.algorithm_name not in ALGORITHMS:
+            raise Unauthenticated(
+                f"The issuer's key signs with '{jwk.algorithm_name[:16]}', which Carnet does not accept.",
+                code="invalid_token",
+            )
+        return jwk.key, jwk.algorithm_name
+
+
+def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims, unchecked, only to choose the key; anything unreadable is not a JWT."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError):  # ValueError: also bad base64 and non-ASCII text
+        raise Unauthenticated("The bearer token is not a well-formed JWT.", code="invalid_token") from None
+    if not isinstance(header, dict) or not isinstance(unverified, dict):
+        raise Unauthenticated("The bearer token is not a well-formed JWT.", code="invalid_token")
+    return header, unverified
+
+
+def _decode(token: str, key: Any, algorithm: str, *, audience: str, issuer: str) -> dict[str, Any]:
+    """The claims, once the signature (with this key, by this one algorithm) and the times are checked."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        message = next((text for kind, text in _REASONS if isinstance(exc, kind)), "The token is not valid.")
+        raise Unauthenticated(message, code="invalid_token") from None
+    except (TypeError, ValueError, OverflowError):  # a key and a signature that do not belong together
+        raise Unauthenticated("The token's signature does not verify.", code="invalid_token") from None
+    return claims
 
 
 def _first_error(exc: Exception) -> str:
