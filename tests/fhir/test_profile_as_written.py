@@ -26,7 +26,7 @@ def _kept(opened: Opened, sent: dict[str, Any]) -> dict[str, Any]:
     """Post, read back, and check the read is what was sent apart from what Carnet sets; the read is returned."""
     created = opened.doctor.post(sent["resourceType"], sent)
     assert created.status_code == 201, created.text
-    read = opened.doctor.get(f"{sent['resourceType']}/{created.json()['id']}").json()
+    read: dict[str, Any] = opened.doctor.get(f"{sent['resourceType']}/{created.json()['id']}").json()
     assert read == created.json()
     assert without_server_elements(read) == without_server_elements(sent)
     assert read["meta"]["versionId"] == "1"
