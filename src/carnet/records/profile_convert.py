@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from carnet.context import Context
 from carnet.records.keys import data_key
@@ -23,23 +23,21 @@ from carnet.records.profile import resource_aad, stored_resource
 from carnet.records.profile_types import derive
 
 
-def _pending() -> tuple[object, ...]:
-    return (
-        ProfileEntry.resource_ct.is_(None),
-        select(RecordKey.patient_id).where(RecordKey.patient_id == ProfileEntry.patient_id).exists(),
-    )
+def _pending() -> ColumnElement[bool]:
+    has_key = select(RecordKey.patient_id).where(RecordKey.patient_id == ProfileEntry.patient_id).exists()
+    return and_(ProfileEntry.resource_ct.is_(None), has_key)
 
 
 def entries_to_convert(ctx: Context) -> int:
     """How many entries of living records are still stored as payloads."""
-    return int(ctx.session.scalar(select(func.count()).select_from(ProfileEntry).where(*_pending())) or 0)
+    return int(ctx.session.scalar(select(func.count()).select_from(ProfileEntry).where(_pending())) or 0)
 
 
 def convert_entries(ctx: Context, *, limit: int) -> int:
     """Convert up to `limit` entries (locked, so two runs never take the same); how many were converted."""
     statement = (
         select(ProfileEntry)
-        .where(*_pending())
+        .where(_pending())
         .order_by(ProfileEntry.patient_id, ProfileEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
