@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from carnet.fhir.codes import LOINC, RPPS_SYSTEM, UCUM
+from carnet.fhir.codes import CLASS_SYSTEM, EXT_SOURCE_CLASS, LOINC, RPPS_SYSTEM, UCUM
 from tests.conformance.examples import without_server_elements
 from tests.factories import rpps
 from tests.fhir.conftest import Opened
@@ -229,3 +229,17 @@ def test_what_cannot_be_honoured_is_refused_naming_the_fhir_element(opened: Open
         422,
         "Condition.recorder.identifier.value",
     )
+
+
+def test_a_malformed_source_class_extension_is_a_clear_refusal(opened: Opened) -> None:
+    malformed: list[tuple[Any, int]] = [(7, 400), ([{"url": EXT_SOURCE_CLASS, "valueCoding": "10"}], 400)]
+    for extension, status in malformed:
+        sent = {"resourceType": "Condition", "subject": _patient(opened), "extension": extension}
+        answer = opened.doctor.post("Condition", sent)
+        assert answer.status_code == status, answer.text
+        assert answer.json()["issue"][0]["expression"][0].startswith("Condition.extension"), answer.text
+    empty = {"resourceType": "Condition", "subject": _patient(opened), "extension": [{"url": EXT_SOURCE_CLASS}]}
+    _refused(opened, empty, 422, "Condition.extension[0].valueCoding.code")
+    unknown = {"url": EXT_SOURCE_CLASS, "valueCoding": {"system": CLASS_SYSTEM, "code": "77"}}
+    sent = {"resourceType": "Condition", "subject": _patient(opened), "extension": [unknown]}
+    _refused(opened, sent, 422, "Condition.extension[0].valueCoding.code")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 from typing import Any
 
 from carnet.access import gate
@@ -34,6 +35,7 @@ from carnet.records.schemas import ProfileEntryView
 from carnet.records.service import load_record
 
 NO_SUCH_ENTRY = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
+DAY = timedelta(days=1)
 
 
 def payload_aad(entry_id: uuid.UUID) -> str:
@@ -44,13 +46,15 @@ def resource_aad(entry_id: uuid.UUID) -> str:
     return f"profile_entries.resource:{entry_id}"
 
 
-def source_class_of(resource: Mapping[str, Any]) -> tuple[str, str] | None:
+def source_class_of(resource: Mapping[str, Any]) -> tuple[str | None, str] | None:
     """The class the resource names in Carnet's source-class extension, and where."""
-    for index, extension in enumerate(resource.get("extension") or []):
+    extensions = resource.get("extension")
+    for index, extension in enumerate(extensions if isinstance(extensions, list) else []):
         if isinstance(extension, Mapping) and extension.get("url") == EXT_SOURCE_CLASS:
-            coding = extension.get("valueCoding") or {}
+            coding = extension.get("valueCoding")
             where = f"{resource.get('resourceType')}.extension[{index}].valueCoding.code"
-            return str(coding.get("code")), where
+            code = coding.get("code") if isinstance(coding, Mapping) else None
+            return (str(code) if code is not None else None), where
     return None
 
 
@@ -86,10 +90,17 @@ def add_profile_resource(
     load_record(ctx, actor, Action.PROFILE_WRITE, patient_id)
     resource = accept_resource(body, patient_id, expected_type)
     derived = derive(resource)
-    if derived.resource_type in HAPPENED and derived.occurred_on and derived.occurred_on > clock.today():
+    # A day of slack: a date written in a time zone ahead of Carnet's is not in the future.
+    if derived.resource_type in HAPPENED and derived.occurred_on and derived.occurred_on > clock.today() + DAY:
         raise Invalid(f"{derived.occurred_at} is in the future.", code="invalid-date", expression=derived.occurred_at)
     written = source_class_of(resource)
     if written is not None:
+        if written[0] is None:
+            raise Invalid(
+                f"The extension source-class carries the class as valueCoding (system {CLASS_SYSTEM}).",
+                code="invalid-class",
+                expression=written[1],
+            )
         try:
             parse_class(written[0])
         except Invalid as exc:
