@@ -65,6 +65,8 @@ def test_a_weight_in_pounds_reads_back_in_pounds(opened: Opened) -> None:
     )
     assert read["valueQuantity"] == weight
     assert read["effectiveDateTime"] == "2016-03-28T09:30:00+01:00"
+    everything = opened.doctor.get(f"Patient/{opened.patient_id}/$everything").json()
+    assert read in [e["resource"] for e in everything["entry"]]  # $everything returns the stored resource
 
 
 def test_not_done_immunization_and_procedure_read_not_done_with_their_reason(opened: Opened) -> None:
