@@ -3,7 +3,7 @@
 
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: demo test bench
+.PHONY: demo test bench conformance
 
 # pip --target needs no venv module and writes nothing outside this folder.
 .tools/bin/uv:
@@ -21,6 +21,10 @@ test: .venv
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen pytest
+
+# The official FHIR R4 examples of the profile types, posted and read back (needs ../shared/fhir-r4-examples).
+conformance: .venv
+	$(UV) run --frozen pytest tests/conformance -m conformance -q -s -p no:cacheprovider
 
 bench: .venv
 	$(UV) run --frozen python -m bench.bench_records --patients 10000

@@ -34,7 +34,7 @@ def create_app(runtime: Runtime) -> FastAPI:
                 headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             elif exc.code == "insufficient-scope":
                 headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
-            return fhir.failure(exc.status, exc.code, exc.message, headers)
+            return fhir.failure(exc.status, exc.code, exc.message, headers, expression=exc.expression)
         if isinstance(exc, Unauthenticated) and request.headers.get("authorization", "").lower().startswith("bearer"):
             description = exc.message.replace('"', "'")
             headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'

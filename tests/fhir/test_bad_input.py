@@ -108,13 +108,19 @@ CREATES: list[tuple[str, str, Body, int, str]] = [
         422,
         "several-patients",
     ),
-    ("an unknown observation", "Observation", lambda p: _observation(p, "1234-5"), 422, "unknown-observation"),
     (
-        "an allergy with no substance",
-        "AllergyIntolerance",
-        lambda p: {"resourceType": "AllergyIntolerance", "patient": {"reference": f"Patient/{p}"}},
+        "an observation of another patient",
+        "Observation",
+        lambda p: {**_observation(p, "1234-5"), "performer": [{"reference": f"Patient/{OTHER}"}]},
         422,
-        "missing-text",
+        "other-patient",
+    ),
+    (
+        "a quantity without value",
+        "Observation",
+        lambda p: {**_observation(p, "29463-7"), "valueQuantity": {"unit": "kg"}},
+        422,
+        "quantity-without-value",
     ),
     (
         "an unknown basic kind",
@@ -134,7 +140,7 @@ CREATES: list[tuple[str, str, Body, int, str]] = [
             "occurrenceDateTime": "2999-01-01",
         },
         422,
-        "invalid-input",
+        "invalid-date",
     ),
 ]
 

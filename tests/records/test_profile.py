@@ -41,8 +41,8 @@ def test_every_kind_round_trips(ctx: Context) -> None:
     entries = list_profile(ctx, patient, patient_id)
     assert sorted(e.kind for e in entries) == sorted(PROFILE_KINDS)
     assert all(e.source_class == "90" and e.author_kind == "patient" for e in entries)
-    contact = list_profile(ctx, patient, patient_id, kind="emergency_contact")[0].payload
-    assert contact.model_dump()["phone"] == "0612345678"
+    contact = list_profile(ctx, patient, patient_id, kind="emergency_contact")[0].resource
+    assert contact["telecom"] == [{"system": "phone", "value": "0612345678"}]
 
 
 def test_imported_entries_carry_their_source_class_and_author(ctx: Context) -> None:

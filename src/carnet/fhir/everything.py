@@ -36,7 +36,7 @@ def everything(resource_id: str, request: Request) -> FhirResponse:
         summary = record_summary(ctx, principal.actor, patient_id)
         head: list[Resource] = [patient_resource(patient_id, summary.ins, summary.identity, summary.state == "open")]
         entries = list_profile(ctx, principal.actor, patient_id, kinds=tuple(RESOURCE_OF_KIND))
-        head += [profile_resource(e, patient_id) for e in entries]
+        head += [profile_resource(e) for e in entries]
         head += [explanation_of_benefit(x) for x in list_reimbursements(ctx, principal.actor, patient_id)]
         shown, following = search.slice_of(head, paging)
         room = paging.count - len(shown)

@@ -37,5 +37,8 @@ def is_fhir(request: Request) -> bool:
     return request.url.path == "/fhir" or request.url.path.startswith("/fhir/")
 
 
-def failure(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> FhirResponse:
-    return FhirResponse(operation_outcome(status, code, message), status_code=status, headers=headers)
+def failure(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, *, expression: str | None = None
+) -> FhirResponse:
+    outcome = operation_outcome(status, code, message, expression=expression)
+    return FhirResponse(outcome, status_code=status, headers=headers)

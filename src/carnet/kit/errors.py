@@ -8,12 +8,16 @@ class CarnetError(Exception):
 
     status: int = 400
     code: str = "invalid"
+    # The element at fault, as a FHIRPath (e.g. `Observation.valueQuantity.value`), when there is one.
+    expression: str | None = None
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, expression: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if expression is not None:
+            self.expression = expression
 
     def __str__(self) -> str:
         return self.message

@@ -162,7 +162,12 @@ class DocumentContent(Base):
 
 
 class ProfileEntry(Base):
-    """A structured entry of the medical profile; its payload is encrypted JSON of one kind's schema."""
+    """A structured entry of the medical profile: the FHIR resource as written, encrypted (`resource_ct`).
+
+    The other columns are derived from the resource by `records.profile_types.derive`, for the access rules
+    and lists. Entries stored before resources were kept hold `payload_ct` (one kind's schema) until
+    `carnet profile convert` turns them into their resource.
+    """
 
     __tablename__ = "profile_entries"
 
@@ -173,11 +178,19 @@ class ProfileEntry(Base):
     author_kind: Mapped[str] = mapped_column(String(12))
     author_ref: Mapped[str] = mapped_column(String(36))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(8))
-    payload_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(8))  # Carnet's: active, or retired by its author
+    payload_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resource_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resource_type: Mapped[str | None] = mapped_column(String(32))
+    resource_status: Mapped[str | None] = mapped_column(String(32))  # the resource's own (clinical) status
+    verification_status: Mapped[str | None] = mapped_column(String(32))
+    in_error: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    author_rpps: Mapped[str | None] = mapped_column(String(11))  # the professional the resource names
 
     __table_args__ = (
         CheckConstraint(_in("status", ["active", "retired"]), name="status"),
         CheckConstraint(_in("author_kind", ["patient", "professional"]), name="author_kind"),
+        CheckConstraint("(payload_ct IS NULL) <> (resource_ct IS NULL)", name="payload_or_resource"),
         Index("ix_profile_entries_patient_kind", "patient_id", "kind", "recorded_at"),
     )

@@ -176,6 +176,6 @@ def list_profile_entries(
     statement = select(ProfileEntry).where(ProfileEntry.patient_id == patient_id)
     if kinds is not None:
         statement = statement.where(ProfileEntry.kind.in_(kinds))
-    if not include_retired:
-        statement = statement.where(ProfileEntry.status == "active")
+    if not include_retired:  # the current entries: neither retired by their author nor entered in error
+        statement = statement.where(ProfileEntry.status == "active", ProfileEntry.in_error.is_(False))
     return list(session.scalars(statement.order_by(ProfileEntry.kind, ProfileEntry.recorded_at.desc())))

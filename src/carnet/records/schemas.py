@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -13,7 +13,7 @@ from carnet.kit.errors import Invalid
 from carnet.kit.geography import departement_of_postcode
 from carnet.kit.identifiers import parse_finess, parse_rpps
 from carnet.records.codes import parse_class, parse_type
-from carnet.records.profile_kinds import PastDate, ProfilePayload
+from carnet.records.profile_kinds import PastDate
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -152,14 +152,19 @@ class DocumentPage:
 
 @dataclass(frozen=True, slots=True)
 class ProfileEntryView:
+    """One profile entry: the FHIR resource as written (with the elements Carnet sets) and its derived columns."""
+
     id: uuid.UUID
     kind: str
     source_class: str
     author_kind: str
     author_ref: str
     recorded_at: datetime
-    status: str
-    payload: ProfilePayload
+    status: str  # Carnet's: active, or retired by its author
+    resource: dict[str, Any] = field(repr=False)
+    resource_status: str | None = None
+    verification_status: str | None = None
+    in_error: bool = False
 
 
 def parse_opener(channel: str, opened_by: str) -> str:

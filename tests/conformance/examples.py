@@ -1,0 +1,91 @@
+"""Posting the official FHIR R4 examples: how each came back, and what Carnet sets on a resource it keeps."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from carnet.fhir.codes import CARNET
+from carnet.records.profile_types import PROFILE_TYPES
+
+DEFAULT_FOLDER = Path(__file__).resolve().parents[3] / "shared" / "fhir-r4-examples"
+OUTCOMES = ("accepted equal", "changed", "refused with element", "refused without element", "5xx")
+
+
+def examples_folder() -> Path:
+    return Path(os.environ.get("CARNET_FHIR_EXAMPLES", str(DEFAULT_FOLDER)))
+
+
+def profile_examples(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.json") if p.name.split("-")[0] in PROFILE_TYPES)
+
+
+def _replace(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: new if k == "reference" and v == old else _replace(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, old, new) for v in value]
+    return value
+
+
+def pointed_at(example: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """The example with its patient (every reference to it) pointed at the test record; nothing else changed."""
+    element = PROFILE_TYPES[example["resourceType"]].subject
+    subject = example.get(element)
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if not isinstance(reference, str) or not reference.startswith("Patient/"):
+        return copy.deepcopy(example)
+    result: dict[str, Any] = _replace(example, reference, f"Patient/{patient_id}")
+    return result
+
+
+def without_server_elements(resource: dict[str, Any]) -> dict[str, Any]:
+    """What the writer sent: the elements Carnet sets (id, meta.versionId, meta.lastUpdated, its extensions) out."""
+    kept = {k: v for k, v in resource.items() if k != "id"}
+    meta = {k: v for k, v in kept.pop("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+    if meta:
+        kept["meta"] = meta
+    extensions = [e for e in kept.pop("extension", []) if not str(e.get("url", "")).startswith(CARNET)]
+    if extensions:
+        kept["extension"] = extensions
+    return kept
+
+
+@dataclass
+class Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str, name: str, detail: str) -> None:
+        self.counts[outcome] += 1
+        self.lines.append(f"{outcome:<24} {name:<55} {detail}")
+
+    def report(self) -> str:
+        total = sum(self.counts.values())
+        head = [f"FHIR R4 examples of the profile types: {total} posted"]
+        head += [f"  {outcome:<24} {self.counts[outcome]}" for outcome in OUTCOMES]
+        return "\n".join([*head, "", *self.lines])
+
+
+def first_issue(body: dict[str, Any]) -> tuple[str | None, str]:
+    issue = (body.get("issue") or [{}])[0]
+    expression = (issue.get("expression") or [None])[0]
+    return expression, str(issue.get("diagnostics", ""))
+
+
+def difference(sent: Any, got: Any, where: str = "") -> str:
+    """The first place two JSON values differ, for the report."""
+    if isinstance(sent, dict) and isinstance(got, dict):
+        for key in sorted(set(sent) | set(got)):
+            if sent.get(key) != got.get(key):
+                return difference(sent.get(key), got.get(key), f"{where}.{key}")
+    if isinstance(sent, list) and isinstance(got, list) and len(sent) == len(got):
+        for index, (a, b) in enumerate(zip(sent, got, strict=True)):
+            if a != b:
+                return difference(a, b, f"{where}[{index}]")
+    return f"{where}: sent {json.dumps(sent)[:80]}, got {json.dumps(got)[:80]}"
