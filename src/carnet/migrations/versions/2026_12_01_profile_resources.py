@@ -5,7 +5,7 @@ which a migration does not hold. `carnet profile convert` does it (resumable); u
 resource from the payload exactly as before.
 
 Revision ID: 20261201_profile_resources
-Revises: 20261122_fhir
+Revises: 20261201_forget_ins
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261201_profile_resources"
-down_revision = "20261122_fhir"
+down_revision = "20261201_forget_ins"
 branch_labels = None
 depends_on = None
 
