@@ -24,7 +24,7 @@ from carnet.kit.db import make_engine, migrate
 from carnet.kit.embedded import drop_database, ensure_database, start_embedded_server
 
 # The real application over HTTP, for the JSON API's and the FHIR API's tests.
-pytest_plugins = ["tests.http_fixtures"]
+pytest_plugins = ["tests.server_log", "tests.http_fixtures"]
 
 MAX_TEST_DOCUMENT_BYTES = 64 * 1024
 

@@ -30,6 +30,7 @@ from carnet.kit.embedded import drop_database, ensure_database
 from carnet.runtime import Runtime
 from carnet.settings import Settings
 from tests.factories import new_ins
+from tests.server_log import served
 
 BASE_URL = "https://carnet.test"
 INSURER = Actor.system("insurer-cards")
@@ -93,7 +94,7 @@ def client_for(app: FastAPI) -> Iterator[Callable[..., TestClient]]:
 
     def make(address: str | None = None) -> TestClient:
         client = TestClient(
-            app, base_url=BASE_URL, raise_server_exceptions=False, client=(address or fresh_address(), 50000)
+            served(app), base_url=BASE_URL, raise_server_exceptions=False, client=(address or fresh_address(), 50000)
         )
         made.append(client)
         return client

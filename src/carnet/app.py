@@ -13,9 +13,34 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from carnet.api import auth, cards, oauth
 from carnet.api.deps import Web
 from carnet.fhir import router as fhir
+from carnet.fhir.support import BODY_OVERHEAD
 from carnet.identity.clients import OAuthError
 from carnet.kit.errors import CarnetError, TooManyAttempts, Unauthenticated
+from carnet.kit.ingress import InputGuard
 from carnet.runtime import Runtime
+
+JSON_API_MAX_BODY = 64 * 1024  # the JSON API's bodies are a few short fields
+
+
+def render(request: Request, exc: CarnetError) -> Response:
+    """A CarnetError as its adapter shows it: an OperationOutcome under /fhir, OAuth's shape, or {code, message}."""
+    if isinstance(exc, OAuthError):
+        return oauth.oauth_error(exc)
+    if request.url.path == "/oauth/token":  # refused before the endpoint: still in RFC 6749's words
+        return oauth.oauth_error(OAuthError("invalid_request", exc.message, status=exc.status))
+    headers: dict[str, str] = {}
+    if fhir.is_fhir(request):
+        if isinstance(exc, Unauthenticated):
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        elif exc.code == "insufficient-scope":
+            headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+        return fhir.failure(exc.status, exc.code, exc.message, headers, expression=exc.expression)
+    if isinstance(exc, Unauthenticated) and request.headers.get("authorization", "").lower().startswith("bearer"):
+        description = exc.message.replace('"', "'")
+        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status, headers=headers)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -24,23 +49,16 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (auth.router, oauth.router, cards.router, fhir.router):
         app.include_router(router)
 
+    fhir_max_body = runtime.settings.max_document_bytes * 4 // 3 + BODY_OVERHEAD  # base64 contents and metadata
+    app.add_middleware(
+        InputGuard,
+        render=render,
+        body_limit=lambda path: fhir_max_body if path == "/fhir" or path.startswith("/fhir/") else JSON_API_MAX_BODY,
+    )
+
     @app.exception_handler(CarnetError)
-    async def carnet_error(request: Request, exc: CarnetError) -> JSONResponse:
-        if isinstance(exc, OAuthError):
-            return oauth.oauth_error(exc)
-        headers: dict[str, str] = {}
-        if fhir.is_fhir(request):
-            if isinstance(exc, Unauthenticated):
-                headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-            elif exc.code == "insufficient-scope":
-                headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
-            return fhir.failure(exc.status, exc.code, exc.message, headers, expression=exc.expression)
-        if isinstance(exc, Unauthenticated) and request.headers.get("authorization", "").lower().startswith("bearer"):
-            description = exc.message.replace('"', "'")
-            headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
-        if isinstance(exc, TooManyAttempts):
-            headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status, headers=headers)
+    async def carnet_error(request: Request, exc: CarnetError) -> Response:
+        return render(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,7 +74,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         if fhir.is_fhir(request):
             meaning = {404: "Carnet's FHIR API has no such path.", 405: "This interaction is not supported here."}
             return fhir.failure(exc.status_code, "not-supported", meaning.get(exc.status_code, str(exc.detail)))
-        return await http_exception_handler(request, exc)
+        if exc.status_code in (204, 304):
+            return await http_exception_handler(request, exc)
+        code = "malformed-body" if exc.status_code == 400 else "http-error"
+        return JSONResponse(
+            {"code": code, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:

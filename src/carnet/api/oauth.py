@@ -50,6 +50,8 @@ def _basic(request: Request) -> tuple[str, str] | None:
         client_id, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise OAuthError("invalid_client", "The Basic authorization header is malformed.", status=401) from None
+    if "\x00" in client_id or "\x00" in secret:
+        raise OAuthError("invalid_client", "The Basic authorization header holds a NUL character.", status=401)
     return (client_id, secret) if sep else None
 
 

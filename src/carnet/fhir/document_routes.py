@@ -34,6 +34,7 @@ from carnet.fhir.support import (
 from carnet.fhir.wire import FhirResponse, Resource, parse, respond
 from carnet.identity.tokens import Principal
 from carnet.kit.errors import BadRequest, Invalid, NotFound
+from carnet.kit.ingress import check_query
 from carnet.records import documents
 from carnet.records.schemas import DocumentQuery, DocumentView
 
@@ -61,7 +62,7 @@ def version_asked(header: str | None) -> int | None:
     if header is None:
         return None
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) < 10):
         raise BadRequest('If-Match names a version as W/"<versionId>".', code="invalid-if-match")
     return int(text)
 
@@ -91,6 +92,7 @@ def deposit(ctx: Context, principal: Principal, incoming: IncomingDocument, cont
 
 def _existing(ctx: Context, principal: Principal, incoming: IncomingDocument, condition: str) -> DocumentView | None:
     """If-None-Exist: `identifier=<system>|<masterIdentifier>` (the only condition Carnet evaluates)."""
+    check_query(condition, "If-None-Exist's parameter")
     asked = parse_qs(condition, keep_blank_values=True)
     if set(asked) != {"identifier"} or len(asked["identifier"]) != 1:
         raise BadRequest(

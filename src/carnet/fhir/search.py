@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
@@ -23,7 +23,8 @@ MAX_OFFSET = 100_000
 COMMON = frozenset({"_count", "_offset", "_format"})
 _DATE = re.compile(
     r"^(?P<prefix>eq|gt|lt|ge|le)?(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
-    r"(T(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+    r"(T(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$",
+    re.ASCII,  # \d is 0-9 only, not every Unicode digit
 )
 
 
@@ -71,7 +72,8 @@ def _integer(params: QueryParams, name: str, default: int, low: int, high: int) 
     text = params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only: str.isdigit() also accepts '²' (which int() refuses) and other scripts' digits.
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
         raise BadRequest(f"{name} is a whole number from {low} to {high}.", code="invalid-parameter")
     return int(text)
 
@@ -115,25 +117,39 @@ def _span(match: re.Match[str], name: str) -> tuple[datetime, datetime]:
     if g["zone"] == "Z":
         zone = UTC
     elif g["zone"]:
-        sign = 1 if g["zone"][0] == "+" else -1
-        zone = timezone(sign * timedelta(hours=int(g["zone"][1:3]), minutes=int(g["zone"][4:6])))
+        hours, minutes = int(g["zone"][1:3]), int(g["zone"][4:6])
+        if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+            raise BadRequest(
+                f"{name}: '{match.string[:40]}' has an offset beyond ±14:00; write e.g. +01:00.", code="invalid-date"
+            )
+        zone = timezone((1 if g["zone"][0] == "+" else -1) * timedelta(hours=hours, minutes=minutes))
     try:
-        year = int(g["year"])
-        if g["month"] is None:
-            return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
-        month = int(g["month"])
-        if g["day"] is None:
-            first = datetime(year, month, 1, tzinfo=zone)
-            return first, (first + timedelta(days=32)).replace(day=1)
-        day = date(year, month, int(g["day"]))
-        if g["hour"] is None:
-            first = datetime(day.year, day.month, day.day, tzinfo=zone)
-            return first, first + timedelta(days=1)
-        second = int(g["second"]) if g["second"] else 0
-        first = datetime(day.year, day.month, day.day, int(g["hour"]), int(g["minute"]), second, tzinfo=zone)
-        return first, first + (timedelta(seconds=1) if g["second"] else timedelta(minutes=1))
-    except ValueError:
-        raise BadRequest(f"{name}: '{match.string[:40]}' is not a real date.", code="invalid-date") from None
+        first, after = _local_bounds(g, zone)
+        return first.astimezone(UTC), after.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # February 30th, or bounds past the calendar's edges (years 1 to 9999) once the offset is applied
+        raise BadRequest(
+            f"{name}: '{match.string[:40]}' is not a real date within the years 1 to 9999 (in UTC); "
+            "give a real day such as 2026-01-31.",
+            code="invalid-date",
+        ) from None
+
+
+def _local_bounds(g: dict[str, Any], zone: tzinfo) -> tuple[datetime, datetime]:
+    year = int(g["year"])
+    if g["month"] is None:
+        return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+    month = int(g["month"])
+    if g["day"] is None:
+        first = datetime(year, month, 1, tzinfo=zone)
+        return first, (first + timedelta(days=32)).replace(day=1)
+    day = date(year, month, int(g["day"]))
+    if g["hour"] is None:
+        first = datetime(day.year, day.month, day.day, tzinfo=zone)
+        return first, first + timedelta(days=1)
+    second = int(g["second"]) if g["second"] else 0
+    first = datetime(day.year, day.month, day.day, int(g["hour"]), int(g["minute"]), second, tzinfo=zone)
+    return first, first + (timedelta(seconds=1) if g["second"] else timedelta(minutes=1))
 
 
 def token(value: str) -> tuple[str | None, str]:

@@ -52,7 +52,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
             code="unsupported-media-type",
         )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isascii() and declared.isdigit() and int(declared[:20]) > max_bytes:
         raise TooLarge(f"The request body is over {max_bytes} bytes.", code="too-large")
     body = bytearray()
     async for chunk in request.stream():
