@@ -76,6 +76,27 @@ def _author(actor: Actor, source_class: str | None, author_rpps: str | None, whe
     return source_class, "professional", author
 
 
+def _written_class(resource: Mapping[str, Any], given: str | None) -> tuple[str | None, str] | None:
+    """The source class the resource writes, checked (a known class, the one given if any), and where."""
+    written = source_class_of(resource)
+    if written is None:
+        return None
+    code, where = written
+    if code is None:
+        raise Invalid(
+            f"The extension source-class carries the class as valueCoding (system {CLASS_SYSTEM}).",
+            code="invalid-class",
+            expression=where,
+        )
+    try:
+        parse_class(code)
+    except Invalid as exc:
+        raise Invalid(exc.message, code=exc.code, expression=where) from None
+    if given is not None and given != code:
+        raise Invalid("The source class given differs from the resource's.", code="invalid-class")
+    return written
+
+
 def add_profile_resource(
     ctx: Context,
     actor: Actor,
@@ -93,20 +114,7 @@ def add_profile_resource(
     # A day of slack: a date written in a time zone ahead of Carnet's is not in the future.
     if derived.resource_type in HAPPENED and derived.occurred_on and derived.occurred_on > clock.today() + DAY:
         raise Invalid(f"{derived.occurred_at} is in the future.", code="invalid-date", expression=derived.occurred_at)
-    written = source_class_of(resource)
-    if written is not None:
-        if written[0] is None:
-            raise Invalid(
-                f"The extension source-class carries the class as valueCoding (system {CLASS_SYSTEM}).",
-                code="invalid-class",
-                expression=written[1],
-            )
-        try:
-            parse_class(written[0])
-        except Invalid as exc:
-            raise Invalid(exc.message, code=exc.code, expression=written[1]) from None
-        if source_class is not None and source_class != written[0]:
-            raise Invalid("The source class given differs from the resource's.", code="invalid-class")
+    written = _written_class(resource, source_class)
     claimed = source_class or (written[0] if written else None)
     source, author_kind, author_ref = _author(
         actor, claimed, author_rpps or derived.author_rpps, written[1] if written else None
