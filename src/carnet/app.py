@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carnet.api import auth, cards, oauth
-from carnet.api.deps import Web
+from carnet.api.deps import EVERY_ROUTE, Web
 from carnet.fhir import router as fhir
 from carnet.fhir.support import BODY_OVERHEAD
 from carnet.identity.clients import OAuthError
@@ -44,7 +44,7 @@ def render(request: Request, exc: CarnetError) -> Response:
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="Carnet", version="0.1.0", summary="National shared medical record")
+    app = FastAPI(title="Carnet", version="0.1.0", summary="National shared medical record", responses=EVERY_ROUTE)
     app.state.web = Web.build(runtime)
     for router in (auth.router, oauth.router, cards.router, fhir.router):
         app.include_router(router)

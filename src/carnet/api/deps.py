@@ -38,11 +38,17 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Proven, but not allowed.",
         404: "Not found, or not visible to the caller.",
         409: "Conflicts with the current state.",
+        413: "The request body is over the size limit.",
+        415: "The body is not in a media type this endpoint reads.",
         422: "An input is not valid (the message says which and why).",
         429: "Too many failed attempts: wait (Retry-After) before trying again.",
         503: "A service Carnet depends on does not answer.",
     }
     return {status: {"model": ErrorOut, "description": meanings[status]} for status in statuses}
+
+
+# What any request may meet before its endpoint: the input guard's refusals (malformed or oversized input).
+EVERY_ROUTE = errors(400, 413)
 
 
 @dataclass(frozen=True)

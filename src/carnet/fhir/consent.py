@@ -164,7 +164,7 @@ def create_consent(request: Request, body: Annotated[Any, Depends(fhir_body)]) -
     return respond(found[0], status=201, headers={"Location": f"{base_url(request)}/Consent/{resource_id}"})
 
 
-@router.delete("/Consent/{resource_id}", status_code=204, response_class=Response)
+@router.delete("/Consent/{resource_id}", status_code=204)
 def delete_consent(resource_id: str, request: Request) -> Response:
     """Withdraw a choice: revoke, unblock, no regular doctor, or opt back into an emergency mode."""
     principal = caller(request, "Consent", "write")

@@ -15,10 +15,10 @@ from carnet.fhir import (
     patient,
     profile_routes,
 )
-from carnet.fhir.outcome import operation_outcome
+from carnet.fhir.outcome import FHIR_ERRORS, operation_outcome
 from carnet.fhir.wire import FhirResponse
 
-router = APIRouter()
+router = APIRouter(default_response_class=FhirResponse, responses=FHIR_ERRORS)
 for part in (
     capability.router,
     everything.router,
