@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from carnet.fhir.codes import (
     CLASS_SYSTEM,
@@ -41,6 +41,17 @@ from carnet.records.documents import DocumentChange
 from carnet.records.schemas import DocumentView, NewDocument, ProfessionalAuthor
 
 NEW_DOCUMENT = TypeAdapter(NewDocument)
+# Where each field of a document's metadata comes from in the DocumentReference, to name it in a refusal.
+FHIR_PATHS = {
+    "class_code": "DocumentReference.category",
+    "type_code": "DocumentReference.type",
+    "title": "DocumentReference.description",
+    "act_date": "DocumentReference.context.period.start",
+    "format": "DocumentReference.content.attachment.contentType",
+    "created_at": "DocumentReference.content.attachment.creation",
+    "author": "DocumentReference.author",
+    "master_identifier": "DocumentReference.masterIdentifier",
+}
 AUTHOR = TypeAdapter(ProfessionalAuthor)
 LABELS = (MASKED, INVISIBLE_TO_PATIENT, INVISIBLE_TO_REPRESENTATIVES)
 # What an update may change; everything else must come back as it was read.
@@ -172,8 +183,7 @@ def incoming_document(model: FHIRAbstractModel) -> IncomingDocument:
         )
     if not attachment.contentType or (attachment.data is None and not attachment.url):
         raise Invalid("The attachment needs contentType and data (or, in a bundle, url).", code="invalid-content")
-    meta = validate_with(
-        NEW_DOCUMENT,
+    meta = _metadata(
         {
             "class_code": class_code,
             "type_code": type_code,
@@ -194,6 +204,17 @@ def incoming_document(model: FHIRAbstractModel) -> IncomingDocument:
         replaces=_replaces(doc, patient_id),
         change=change_of(doc) if doc.meta and doc.meta.security else None,
     )
+
+
+def _metadata(fields: dict[str, Any]) -> NewDocument:
+    """The metadata checked; a refusal names the DocumentReference element, not Carnet's field."""
+    try:
+        return NEW_DOCUMENT.validate_python(fields)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = FHIR_PATHS.get(str(first["loc"][0]), "DocumentReference") if first["loc"] else "DocumentReference"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise Invalid(f"{path}: {message}.", code="invalid-input", expression=path) from None
 
 
 def _date(value: Any) -> date:
