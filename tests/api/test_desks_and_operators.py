@@ -123,3 +123,21 @@ def test_operators_sign_in_with_password_and_totp_and_read_no_record(
         list_documents(ctx, Actor.operator(created.id), patient_id, DocumentQuery())
     assert client.post("/operator/logout").status_code == 204
     assert client.get("/operator/session").status_code == 401
+
+
+def test_strangers_failing_against_an_operator_lock_only_themselves(client_for: Client, runtime: Runtime) -> None:
+    """Item 8 of issue 11 for operators too: the name alone never locks, the guesser's address does."""
+    login = f"ops-{uuid.uuid4().hex[:8]}"
+    with runtime.unit_of_work() as ctx:
+        created = create_operator(ctx, login=login, password=PASSWORD, roles=["audit"])
+    attacker = client_for()
+    answers = [
+        attacker.post("/operator/login", json={"login": login, "password": f"guess-{n}", "code": "000000"}).status_code
+        for n in range(12)
+    ]
+    assert answers[0] == 401 and answers[-1] == 429, answers
+    code = pyotp.TOTP(created.totp_secret).now()
+    right = {"login": login, "password": PASSWORD, "code": code}
+    assert attacker.post("/operator/login", json=right).status_code == 429  # locked: not even the right one
+    operator = client_for()  # the operator at their own desk is not kept out
+    assert operator.post("/operator/login", json=right).status_code == 204

@@ -90,10 +90,13 @@ def sign_in(ctx: Context, *, login: str, password: str, code: str, address: str)
     name = login.strip().lower()
     if not name or len(name) > 64 or not password or len(password) > 1024:
         raise Invalid("Give your login, your password and your code.", code="invalid-credentials")
-    keys = [sessions.throttle_key("operator", name), sessions.throttle_key("address", address)]
+    # As for patients (identity/sessions.py): the name alone only counts, the name from one address locks,
+    # so a stranger's failures slow the stranger, never the operator at their own desk.
+    checked = [sessions.name_from_address_key(f"operator\n{name}", address), sessions.throttle_key("address", address)]
+    keys = [sessions.throttle_key("name", f"operator\n{name}"), *checked]
     anonymous = Actor.anonymous(address)
     try:
-        sessions.check_throttle(ctx.session, keys)
+        sessions.check_throttle(ctx.session, checked)
     except CarnetError as locked:
         gate.trace_authentication(ctx, anonymous, "operator.login", NO_RECORD, allowed=False, reason="locked")
         return Step(refusal=locked)
@@ -108,7 +111,7 @@ def sign_in(ctx: Context, *, login: str, password: str, code: str, address: str)
         )
         return Step(refusal=Unauthenticated(BAD_CREDENTIALS, code="bad-credentials"))
     token, _ = sessions.start(ctx.session, "operator", row.id, stage="active", address=address)
-    sessions.clear_throttle(ctx.session, keys[:1])
+    sessions.clear_throttle(ctx.session, checked[:1])  # the name's count stays: it is the strangers' record
     operator = Actor.operator(row.id)
     gate.trace_authentication(
         ctx, operator, "operator.login", NO_RECORD, allowed=True, reason="signed-in", subject=name
