@@ -48,24 +48,26 @@ def _searches(client: TestClient) -> list[tuple[str, list[str]]]:
     return found
 
 
+def _fuzz(client: TestClient, path: str, query: st.SearchStrategy[list[tuple[str, str]]]) -> None:
+    @given(params=query)
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def answers(params: list[tuple[str, str]]) -> None:
+        response = client.get(path, params=params)
+        assert response.status_code < 500, (path, params, response.text)
+        body = checked(response).json()
+        if response.status_code >= 400:
+            assert body["resourceType"] == "OperationOutcome", body
+            assert body["issue"][0]["diagnostics"], body
+        else:
+            assert response.status_code == 200 and body["type"] == "searchset", body
+
+    answers()
+
+
 def test_every_declared_search_takes_random_parameters_without_a_5xx(client: TestClient) -> None:
     searches = _searches(client)
     assert len(searches) >= 10, searches
     for resource_type, names in searches:
         known = st.sampled_from([*names, "patient", "subject", "_count", "_offset", "_sort", "_include"])
         name = st.one_of(known, known, st.text(min_size=1, max_size=20))
-        query = st.lists(st.tuples(name, _VALUE), max_size=5)
-
-        @given(params=query)
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def answers(params: list[tuple[str, str]], path: str = f"/fhir/{resource_type}") -> None:
-            response = client.get(path, params=params)
-            assert response.status_code < 500, (path, params, response.text)
-            body = checked(response).json()
-            if response.status_code >= 400:
-                assert body["resourceType"] == "OperationOutcome", body
-                assert body["issue"][0]["diagnostics"], body
-            else:
-                assert response.status_code == 200 and body["type"] == "searchset", body
-
-        answers()
+        _fuzz(client, f"/fhir/{resource_type}", st.lists(st.tuples(name, _VALUE), max_size=5))
