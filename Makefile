@@ -13,8 +13,9 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 	$(UV) sync --frozen
 	@touch .venv
 
-demo: .venv
-	$(UV) run --frozen carnet demo
+# What running needs, not the developers' tools (uv run adds those for the test target when it needs them).
+demo: $(UV)
+	$(UV) run --frozen --no-dev carnet demo
 
 test: .venv
 	$(UV) run --frozen ruff check .

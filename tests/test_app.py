@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 from pydantic import SecretStr
@@ -37,3 +38,18 @@ def test_health_says_ok_when_the_database_answers(database_url: str) -> None:
 def test_health_says_unavailable_when_it_does_not() -> None:
     response = get(runtime_for("postgresql://carnet:@127.0.0.1:1/carnet"), "/health")
     assert (response.status_code, response.json()) == (503, {"status": "unavailable", "database": "unreachable"})
+
+
+def test_the_api_description_page_works_offline(database_url: str) -> None:
+    """/docs loads Swagger UI from Carnet itself: no CDN to reach, no third party told who reads it."""
+    runtime = runtime_for(database_url)
+    page = get(runtime, "/docs")
+    assert page.status_code == 200
+    sources = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text) + re.findall(
+        r"""url: ?["']([^"']+)["']""", page.text
+    )
+    assert sources, page.text
+    assert not [s for s in sources if s.startswith(("http:", "https:", "//"))], sources
+    for source in sources:
+        assert get(runtime, source).status_code == 200, source
+    assert get(runtime, "/redoc").status_code == 404  # its page would load a script from a CDN

@@ -206,3 +206,16 @@ def test_a_fresh_cluster_without_the_application_role(
     demo = run(env, "demo", "--patients", "2", "--no-serve")
     assert demo.returncode == 0, demo.stderr
     assert "Demo data: 2 new records" in demo.stdout
+
+
+def test_a_second_terminal_after_the_demo_needs_no_variable(
+    fresh_database: Callable[[], str], base_env: dict[str, str]
+) -> None:
+    """The README's commands, as written, beside a demo: the development keys the demo made are found."""
+    env = {**base_env, "CARNET_DATABASE_URL": fresh_database()}
+    assert run(env, "demo", "--patients", "2", "--no-serve").returncode == 0
+    for command in (["audit", "verify"], ["matrix", "show"], ["audit", "seal"]):
+        result = run(env, *command)
+        assert result.returncode == 0, (command, result.stderr)
+    production = run({**env, "CARNET_ENV": "production"}, "audit", "verify")  # never a key from a file by default
+    assert production.returncode == 2 and "No master key" in production.stderr, production.stderr

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +45,16 @@ def render(request: Request, exc: CarnetError) -> Response:
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="Carnet", version="0.1.0", summary="National shared medical record", responses=EVERY_ROUTE)
+    # /docs with its Swagger UI files served by Carnet itself (no CDN: it works offline, and no third party
+    # learns who reads the API description).
+    app = FastAPIOffline(
+        title="Carnet",
+        version="0.1.0",
+        summary="National shared medical record",
+        responses=EVERY_ROUTE,
+        redoc_url=None,
+        static_url="/docs-assets",
+    )
     app.state.web = Web.build(runtime)
     for router in (auth.router, oauth.router, cards.router, fhir.router):
         app.include_router(router)

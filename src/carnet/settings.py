@@ -99,12 +99,13 @@ class Settings(BaseSettings):
         """The Ed25519 key that signs audit seals (base64 of a 32-byte seed); refuse to seal without one."""
         if self.audit_sealing_key is not None:
             return SealingKey.from_text(self.audit_sealing_key.get_secret_value(), source="CARNET_AUDIT_SEALING_KEY")
-        if self.audit_sealing_key_file is not None:
+        path = self.audit_sealing_key_file or self.development_key(self.dev_sealing_key_file)
+        if path is not None:
             try:
-                text = self.audit_sealing_key_file.read_text(encoding="ascii")
+                text = path.read_text(encoding="ascii")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigurationError(f"The audit sealing key file cannot be read: {exc}.") from None
-            return SealingKey.from_text(text, source=str(self.audit_sealing_key_file))
+            return SealingKey.from_text(text, source=str(path))
         raise ConfigurationError(
             "No audit sealing key: set CARNET_AUDIT_SEALING_KEY or CARNET_AUDIT_SEALING_KEY_FILE "
             "(`carnet keys generate` makes one)."
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
             except (binascii.Error, ValueError):
                 raise ConfigurationError("CARNET_AUDIT_PUBLIC_KEY is not valid base64.") from None
         if self.audit_sealing_key is not None or self.audit_sealing_key_file is not None:
+            return self.sealing_key().public()
+        if self.development_key(self.dev_sealing_key_file) is not None:
             return self.sealing_key().public()
         return None
 
@@ -159,10 +162,20 @@ class Settings(BaseSettings):
             return parse_master_keys(self.master_key.get_secret_value(), source="CARNET_MASTER_KEY")
         if self.master_key_file is not None:
             return key_provider_from_file(self.master_key_file)
+        development = self.development_key(self.dev_master_key_file)
+        if development is not None:
+            return key_provider_from_file(development)
         raise ConfigurationError(
             "No master key: set CARNET_MASTER_KEY (base64 of 32 random bytes, `carnet keys generate` makes "
             "one) or CARNET_MASTER_KEY_FILE. `carnet demo` creates a development key by itself."
         )
+
+    def development_key(self, path: Path) -> Path | None:
+        """The key file `carnet demo` made, outside production only: so the README's commands run in a
+        second terminal beside the demo with no variable to set. Production never falls back to a file."""
+        if self.env is Environment.PRODUCTION or not path.is_file():
+            return None
+        return path
 
 
 def _entries(text: str) -> list[str]:
