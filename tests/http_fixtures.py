@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from carnet.api.deps import Web
 from carnet.app import create_app
 from carnet.identity.cards import SimulatedCard, register_card
 from carnet.identity.tokens import TokenIssuer
+from carnet.kit import clock
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import drop_database, ensure_database
@@ -121,7 +123,18 @@ def person(runtime: Runtime) -> Person:
     return Person(ins, card)
 
 
+_last_step: dict[str, int] = {}
+
+
 def totp_now(uri: str) -> str:
+    """A code the phone would show now, never one already used: Carnet accepts each code once (RFC 6238
+    §5.2). Tests sign in faster than people, so a second sign-in within one 30-second step takes the next
+    step's code (Carnet forgives one step of clock drift), and a third waits for the next step."""
     totp = pyotp.parse_uri(uri)
     assert isinstance(totp, pyotp.TOTP)
-    return totp.now()
+    present = totp.timecode(clock.now())
+    step = max(present, _last_step.get(totp.secret, present - 1) + 1)
+    if step > present + 1:
+        time.sleep(totp.interval - clock.now().timestamp() % totp.interval + 0.05)  # then step is the next's
+    _last_step[totp.secret] = step
+    return totp.generate_otp(step)

@@ -106,7 +106,7 @@ def test_operators_sign_in_with_password_and_totp_and_read_no_record(
     with runtime.unit_of_work() as ctx:
         created = create_operator(ctx, login=login, password=PASSWORD, roles=["statistics", "audit"])
     client = client_for()
-    code = pyotp.TOTP(created.totp_secret).now()
+    code = totp_now(pyotp.TOTP(created.totp_secret).provisioning_uri(name=login))
     wrong = client.post("/operator/login", json={"login": login, "password": PASSWORD, "code": "12345"})
     assert wrong.status_code == 401
     assert client.post("/operator/login", json={"login": login, "password": PASSWORD, "code": code}).status_code == 204
@@ -136,8 +136,18 @@ def test_strangers_failing_against_an_operator_lock_only_themselves(client_for: 
         for n in range(12)
     ]
     assert answers[0] == 401 and answers[-1] == 429, answers
-    code = pyotp.TOTP(created.totp_secret).now()
+    code = totp_now(pyotp.TOTP(created.totp_secret).provisioning_uri(name=login))
     right = {"login": login, "password": PASSWORD, "code": code}
     assert attacker.post("/operator/login", json=right).status_code == 429  # locked: not even the right one
     operator = client_for()  # the operator at their own desk is not kept out
     assert operator.post("/operator/login", json=right).status_code == 204
+
+
+def test_an_operators_totp_code_is_spent_once_used(client_for: Client, runtime: Runtime) -> None:
+    login = f"ops-{uuid.uuid4().hex[:8]}"
+    with runtime.unit_of_work() as ctx:
+        created = create_operator(ctx, login=login, password=PASSWORD, roles=["audit"])
+    code = totp_now(pyotp.TOTP(created.totp_secret).provisioning_uri(name=login))
+    right = {"login": login, "password": PASSWORD, "code": code}
+    assert client_for().post("/operator/login", json=right).status_code == 204
+    assert client_for().post("/operator/login", json=right).status_code == 401  # the same code, again

@@ -41,9 +41,10 @@ def test_activation_then_sign_in_with_totp_opens_a_session(
     first = client.post("/auth/login", json={"login": login.upper(), "password": PASSWORD})
     assert first.json() == {"second_factor": "totp", "warning": None}
     assert "carnet_session" not in client.cookies  # the password alone opens no session
-    wrong = client.post("/auth/login/second-factor", json={"code": "000000" if totp_now(uri) != "000000" else "111111"})
+    right = totp_now(uri)
+    wrong = client.post("/auth/login/second-factor", json={"code": "000000" if right != "000000" else "111111"})
     assert (wrong.status_code, wrong.json()["code"]) == (401, "bad-code")
-    second = client.post("/auth/login/second-factor", json={"code": totp_now(uri)})
+    second = client.post("/auth/login/second-factor", json={"code": right})
     assert second.status_code == 204
     cookie = second.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookie if c.startswith("carnet_session="))
@@ -222,3 +223,20 @@ def test_password_recovery_link_works_once_and_ends_every_session(
     sign_in(client, login, uri, password=new_password)  # the second factor is still asked for
     old = client.post("/auth/login", json={"login": login, "password": PASSWORD})
     assert old.status_code == 401
+
+
+def test_a_totp_code_opens_one_session_only(client_for: Client, issuer: TokenIssuer, person: Person) -> None:
+    """RFC 6238 §5.2: a code read over the patient's shoulder, or relayed by a phishing page, is spent once
+    the patient used it; it does not open a second session in the minute and a half it stays on the phone."""
+    client = client_for()
+    _, code = _opened(client, issuer, person)
+    login = new_login()
+    uri = client.post("/auth/activate", json=activation(person, code, login)).json()["totp_uri"]
+    used = totp_now(uri)
+    assert client.post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
+    assert client.post("/auth/login/second-factor", json={"code": used}).status_code == 204
+    thief = client_for()
+    assert thief.post("/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
+    replayed = thief.post("/auth/login/second-factor", json={"code": used})
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "bad-code")
+    assert thief.get("/auth/session").status_code == 401

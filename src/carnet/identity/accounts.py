@@ -19,7 +19,7 @@ from carnet.access import gate
 from carnet.access.actor import Actor
 from carnet.audit.chain import NO_RECORD
 from carnet.context import Context
-from carnet.identity import sessions
+from carnet.identity import otp, sessions
 from carnet.identity.models import ActivationCode, PatientAccount, RecoveryToken, VitaleCard
 from carnet.identity.passwords import check_strength, hash_password, spend_verification_time, verify_password
 from carnet.kit import clock
@@ -262,7 +262,7 @@ def second_factor(ctx: Context, *, pending_token: str, code: str, address: str) 
     good = False
     if account.second_factor == "totp" and account.totp_secret_ct is not None:
         secret = data_key(ctx, account.patient_id).decrypt_text(account.totp_secret_ct, aad=_totp_aad(account.id))
-        good = pyotp.TOTP(secret).verify(code, valid_window=1)
+        good = otp.accept(ctx.session, PatientAccount, account.id, secret, code, clock.now())
     elif row.code_hash is not None and row.code_expires_at is not None and row.code_expires_at > clock.now():
         good = same(row.code_hash, digest(code))
     anonymous = Actor.anonymous(address)

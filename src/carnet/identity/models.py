@@ -9,7 +9,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carnet.kit.db import Base
@@ -87,6 +98,8 @@ class PatientAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     second_factor: Mapped[str] = mapped_column(String(8))
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The last TOTP time step accepted: a code of that step or an earlier one is spent (identity/otp.py).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -106,6 +119,7 @@ class OperatorAccount(Base):
     master_key_id: Mapped[str] = mapped_column(String(16))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     totp_secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # see PatientAccount
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -17,7 +17,7 @@ from carnet.access import gate
 from carnet.access.actor import Actor
 from carnet.audit.chain import NO_RECORD
 from carnet.context import Context
-from carnet.identity import sessions
+from carnet.identity import otp, sessions
 from carnet.identity.accounts import BAD_CREDENTIALS, Step
 from carnet.identity.models import OperatorAccount
 from carnet.identity.passwords import check_strength, hash_password, spend_verification_time, verify_password
@@ -85,6 +85,10 @@ def _secret(ctx: Context, row: OperatorAccount) -> str:
     return key.decrypt_text(row.totp_secret_ct, aad=_aad(row.id))
 
 
+def _code_accepted(ctx: Context, row: OperatorAccount, code: str) -> bool:
+    return otp.accept(ctx.session, OperatorAccount, row.id, _secret(ctx, row), code, clock.now())
+
+
 def sign_in(ctx: Context, *, login: str, password: str, code: str, address: str) -> Step:
     """Password and TOTP in one step; unknown login and wrong password answer and cost the same."""
     name = login.strip().lower()
@@ -104,7 +108,12 @@ def sign_in(ctx: Context, *, login: str, password: str, code: str, address: str)
         select(OperatorAccount).where(OperatorAccount.login == name, OperatorAccount.disabled_at.is_(None))
     ).one_or_none()
     good = spend_verification_time(password) if row is None else verify_password(row.password_hash, password)
-    if row is None or not good or not pyotp.TOTP(_secret(ctx, row)).verify("".join(code.split()), valid_window=1):
+    code = "".join(code.split())
+    if (
+        row is None
+        or not good
+        or not otp.accept(ctx.session, OperatorAccount, row.id, _secret(ctx, row), code, clock.now())
+    ):
         sessions.record_failure(ctx.session, keys)
         gate.trace_authentication(
             ctx, anonymous, "operator.login", NO_RECORD, allowed=False, reason="bad-credentials", subject=name
