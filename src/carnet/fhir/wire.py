@@ -162,3 +162,18 @@ def describe(exc: ValidationError) -> str:
     if first.get("type") == "extra_forbidden":
         message = "unknown element"
     return f"{where}: {message}" if where else message
+
+
+def structure_problem(name: str, exc: ValidationError) -> tuple[str, str]:
+    """The first problem of a FHIR validation as (FHIRPath of the element, message): `Patient.name[0].given`."""
+    first = exc.errors()[0]
+    where = name
+    for part in first.get("loc", ()):
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif str(part).replace("_", "").isalnum():
+            where += f".{part}"
+    message = " ".join(str(first.get("msg", "invalid")).split()).removeprefix("Value error, ")
+    if first.get("type") == "extra_forbidden":
+        message = "unknown element"
+    return where, message
