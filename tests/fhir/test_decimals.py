@@ -79,7 +79,7 @@ def test_every_json_number_reads_back_as_written(text: str) -> None:
     assert parsed["value"] == WrittenNumber(text)  # and the value is the exact decimal written
 
 
-@given(DECIMAL_TEXT.filter(lambda t: "e" not in t.lower() or len(t) < 20))
+@given(DECIMAL_TEXT)
 def test_a_profile_resource_keeps_its_decimals_through_the_checks_and_the_stored_text(text: str) -> None:
     patient_id = str(uuid.uuid4())
     sent = observation_text(patient_id, text, text)
