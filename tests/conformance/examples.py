@@ -89,3 +89,54 @@ def difference(sent: Any, got: Any, where: str = "") -> str:
             if a != b:
                 return difference(a, b, f"{where}[{index}]")
     return f"{where}: sent {json.dumps(sent)[:80]}, got {json.dumps(got)[:80]}"
+
+
+# Patient and Consent examples (tests/conformance/test_patient_examples.py).
+
+
+def examples_of(folder: Path, resource_type: str) -> list[Path]:
+    return sorted(p for p in folder.glob(f"{resource_type}-*.json"))
+
+
+def with_patient(example: dict[str, Any], element: str, patient_id: str) -> dict[str, Any]:
+    """The example with the patient its `element` names (and every reference to it) pointed at the test record."""
+    subject = example.get(element)
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if not isinstance(reference, str) or not reference.startswith("Patient/"):
+        return copy.deepcopy(example)
+    result: dict[str, Any] = _replace(example, reference, f"Patient/{patient_id}")
+    return result
+
+
+def without_patient_server_elements(resource: dict[str, Any]) -> dict[str, Any]:
+    """What the writer of a Patient sent: also without `active`, which Carnet sets from the record's state."""
+    kept = without_server_elements(resource)
+    kept.pop("active", None)
+    return kept
+
+
+def exact(value: Any) -> Any:
+    """A JSON value read with carnet.fhir.wire.loads, with each number as the text it was written in, so two
+    values are equal only if their decimals have the same digits (66.90 is not 66.9)."""
+    from carnet.fhir.wire import WrittenNumber
+
+    if isinstance(value, dict):
+        return {k: exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [exact(v) for v in value]
+    if isinstance(value, WrittenNumber):
+        return ("number", value.text)
+    return value
+
+
+@dataclass
+class TypeTally(Tally):
+    """A Tally whose report names the type it counts."""
+
+    title: str = "FHIR R4 examples"
+
+    def report(self) -> str:
+        total = sum(self.counts.values())
+        head = [f"{self.title}: {total} posted"]
+        head += [f"  {outcome:<24} {self.counts[outcome]}" for outcome in OUTCOMES]
+        return "\n".join([*head, "", *self.lines])

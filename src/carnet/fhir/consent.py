@@ -10,6 +10,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
 
 from carnet.access import service
 from carnet.access.schemas import SettingsView
@@ -27,15 +28,27 @@ from carnet.fhir.support import (
     refusals_as_missing,
     searchset,
 )
-from carnet.fhir.wire import FhirResponse, Resource, parse, respond
+from carnet.fhir.wire import FhirResponse, Resource, model_of, respond, structure_problem
 from carnet.identity.tokens import Principal
-from carnet.kit.errors import Invalid, NotFound
+from carnet.kit.errors import BadRequest, Invalid, NotFound
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 ROLE_PCP = {"coding": [{"system": f"{TERMINOLOGY}v3-RoleCode", "code": "PCP"}]}
 ROLE_PROVIDER = {"coding": [{"system": f"{TERMINOLOGY}v3-ParticipationType", "code": "PRCP"}]}
 NO_SUCH_CONSENT = "No such consent in this record."
+# Every refusal of a Consent ends with what Carnet's Consent is (docs/fhir-patient.md).
+ACCEPTS = (
+    "Carnet's Consent records one of the patient's access settings: provision.type permit with a provision.actor "
+    f"naming a professional by identifier (system {RPPS_SYSTEM}, the RPPS) authorises them (actor role PCP: the "
+    "regular doctor; action collect alone: deposit only); deny with such an actor blocks them; deny with "
+    f"provision.purpose {BREAK_THE_GLASS} or {EMERGENCY_TREATMENT} ({ACT_REASON}) opts out of emergency or "
+    "regulation access. Other consents (research, privacy policies, data or time restrictions) are not kept."
+)
+
+
+def _refused(message: str, where: str, code: str = "invalid-consent") -> Invalid:
+    return Invalid(f"{message} {ACCEPTS}", code=code, expression=where)
 
 
 def _consent(patient_id: uuid.UUID, name: str, permit: bool, provision: Resource) -> Resource:
@@ -92,8 +105,11 @@ def consents(settings: SettingsView) -> list[Resource]:
 def _apply(ctx: Context, principal: Principal, patient_id: uuid.UUID, consent: Any) -> str:
     """Carry out a new Consent; return the id-name of the choice it records."""
     actor, provision = principal.actor, consent.provision
-    if provision is None or provision.type not in ("permit", "deny"):
-        raise Invalid("A Consent's provision says permit or deny.", code="invalid-consent")
+    if provision is None:
+        raise _refused("Consent.provision is missing.", "Consent.provision")
+    if provision.type not in ("permit", "deny"):
+        written = f"is {provision.type!r}" if provision.type else "is missing"
+        raise _refused(f"Consent.provision.type {written}: it says permit or deny.", "Consent.provision.type")
     purposes = {p.code for p in provision.purpose or [] if p.system == ACT_REASON}
     rpps = next(
         (
@@ -110,10 +126,20 @@ def _apply(ctx: Context, principal: Principal, patient_id: uuid.UUID, consent: A
         service.set_opt_outs(ctx, actor, patient_id, emergency=emergency, regulation=regulation)
         return "optout-emergency" if emergency else "optout-regulation"
     if rpps is None:
-        raise Invalid(
-            "A Consent names the professional (provision.actor, RPPS identifier) or an emergency purpose.",
-            code="invalid-consent",
-        )
+        where = "Consent.provision.actor" if provision.actor else "Consent.provision"
+        raise _refused("The Consent names no professional by RPPS identifier, nor an emergency purpose.", where)
+    try:
+        return _record_choice(ctx, principal, patient_id, provision, rpps, roles)
+    except Invalid as exc:
+        if exc.expression is not None:
+            raise
+        raise _refused(exc.message, "Consent.provision.actor", exc.code) from None
+
+
+def _record_choice(
+    ctx: Context, principal: Principal, patient_id: uuid.UUID, provision: Any, rpps: str, roles: set[str]
+) -> str:
+    actor = principal.actor
     if provision.type == "deny":
         service.block(ctx, actor, patient_id, rpps)
         return f"block-{rpps}"
@@ -155,13 +181,29 @@ def read_consent(resource_id: str, request: Request) -> FhirResponse:
 def create_consent(request: Request, body: Annotated[Any, Depends(fhir_body)]) -> FhirResponse:
     """The patient authorises, blocks, designates the regular doctor, or opts out of an emergency mode."""
     principal = caller(request, "Consent", "write")
-    consent: Any = parse(body, "Consent")
-    patient_id = patient_reference(consent.patient, "Consent.patient")
+    consent = _parsed(body)
+    try:
+        patient_id = patient_reference(consent.patient, "Consent.patient")
+    except BadRequest as exc:
+        raise BadRequest(f"{exc.message} {ACCEPTS}", code=exc.code, expression="Consent.patient") from None
     with unit(request) as ctx:
         name = _apply(ctx, principal, patient_id, consent)
         resource_id = named_item_id(patient_id, name)
         found = [c for c in _current(ctx, principal, patient_id) if c["id"] == resource_id]
     return respond(found[0], status=201, headers={"Location": f"{base_url(request)}/Consent/{resource_id}"})
+
+
+def _parsed(body: Any) -> Any:
+    """The body as an R4 Consent; what is not one is refused naming the element."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Consent":
+        raise BadRequest(
+            f"Expected a resource of type Consent. {ACCEPTS}", code="wrong-resource-type", expression="resourceType"
+        )
+    try:
+        return model_of("Consent").model_validate(body)
+    except ValidationError as exc:
+        where, message = structure_problem("Consent", exc)
+        raise BadRequest(f"{where}: {message}. {ACCEPTS}", code="invalid-resource", expression=where) from None
 
 
 @router.delete("/Consent/{resource_id}", status_code=204)

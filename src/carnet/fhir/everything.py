@@ -13,14 +13,14 @@ from carnet.fhir import search
 from carnet.fhir.documents import document_reference
 from carnet.fhir.eob import explanation_of_benefit
 from carnet.fhir.ids import patient_id_of
-from carnet.fhir.patient import patient_resource
+from carnet.fhir.patient import patient_view
 from carnet.fhir.profile import RESOURCE_OF_KIND, profile_resource
 from carnet.fhir.support import caller, enter, refusals_as_missing, searchset
 from carnet.fhir.wire import FhirResponse, Resource, respond
 from carnet.records.documents import list_documents
 from carnet.records.profile import list_profile
 from carnet.records.schemas import DocumentQuery
-from carnet.records.service import record_summary
+from carnet.records.service import patient_record
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 
@@ -33,8 +33,7 @@ def everything(resource_id: str, request: Request) -> FhirResponse:
     patient_id = patient_id_of(resource_id)
     with unit(request) as ctx, refusals_as_missing():
         enter(ctx, principal, patient_id)
-        summary = record_summary(ctx, principal.actor, patient_id)
-        head: list[Resource] = [patient_resource(patient_id, summary.ins, summary.identity, summary.state == "open")]
+        head: list[Resource] = [patient_view(patient_record(ctx, principal.actor, patient_id))]
         entries = list_profile(ctx, principal.actor, patient_id, kinds=tuple(RESOURCE_OF_KIND))
         head += [profile_resource(e) for e in entries]
         head += [explanation_of_benefit(x) for x in list_reimbursements(ctx, principal.actor, patient_id)]

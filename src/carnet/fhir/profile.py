@@ -1,7 +1,8 @@
 """The medical profile as FHIR resources: each type is one or more profile entry kinds (records/profile_types).
 
 AllergyIntolerance: allergy. Condition: medical_history. Observation: weight (LOINC 29463-7), height
-(8302-2), blood_pressure (85354-9), blood_group (882-1), and any other code: observation.
+(8302-2), blood_pressure (85354-9), blood_group (882-1 ABO and Rh, or 883-9 ABO and 10331-7 Rh apart), and
+any other code: observation.
 MedicationStatement: treatment. MedicationRequest: prescription. MedicationDispense: dispensation.
 Immunization: vaccination. RelatedPerson: emergency_contact. Procedure: surgical_history.
 FamilyMemberHistory: family_history. CareTeam: care_team. Basic: advance_directive and organ_donation.

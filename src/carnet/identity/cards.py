@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -211,14 +213,28 @@ def _channel(actor: Actor, requested: Channel | None = None) -> tuple[Channel, s
 
 
 def open_record_with_card(
-    ctx: Context, actor: Actor, shown: CardShown, identity: PatientIdentity, *, channel: Channel | None = None
+    ctx: Context,
+    actor: Actor,
+    shown: CardShown,
+    identity: PatientIdentity,
+    *,
+    channel: Channel | None = None,
+    patient_resource: Mapping[str, Any] | None = None,
 ) -> OpenedRecord:
     """Open the record of the patient who presents their card, with their agreement, and hand them their
-    activation code. A professional who opens it is authorised by the same presentation."""
+    activation code. A professional who opens it is authorised by the same presentation. A Patient resource
+    sent over FHIR is kept as written (records.service.open_record)."""
     channel, opened_by = _channel(actor, channel)
     ins = _holder_ins(ctx, actor, shown)
     patient_id = open_record(
-        ctx, actor, ins=ins, identity=identity, channel=channel, opened_by=opened_by, card_presented=True
+        ctx,
+        actor,
+        ins=ins,
+        identity=identity,
+        channel=channel,
+        opened_by=opened_by,
+        card_presented=True,
+        patient_resource=patient_resource,
     )
     code = accounts.issue_activation_code(ctx, patient_id, issued_by=reader_of(actor))
     authorisation = None

@@ -44,6 +44,8 @@ class Record(Base):
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(String(2))
     identity_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The Patient resource as its opener sent it over FHIR (JSON, Carnet's elements out); none if opened at a desk.
+    patient_resource_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     destruction_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,6 @@ first. A read returns the resource as stored; the columns beside it are derived 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import timedelta
@@ -19,6 +18,7 @@ from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.fhir.codes import CLASS_SYSTEM, EXT_SOURCE_CLASS
 from carnet.fhir.ids import item_id
+from carnet.fhir.wire import dumps, loads
 from carnet.kit import clock
 from carnet.kit.crypto import DataKey
 from carnet.kit.errors import Invalid, NotFound
@@ -126,7 +126,7 @@ def add_profile_resource(
     if written is None:
         own = {"url": EXT_SOURCE_CLASS, "valueCoding": {"system": CLASS_SYSTEM, "code": source}}
         stored["extension"] = [*(resource.get("extension") or []), own]
-    text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    text = dumps(stored)  # decimals keep the digits written (fhir.wire)
     ctx.session.add(
         ProfileEntry(
             id=entry_id,
@@ -202,7 +202,7 @@ def list_profile(
 def stored_resource(key: DataKey, row: ProfileEntry) -> dict[str, Any]:
     """The resource of an entry: as stored, or built from an entry not converted yet (see profile_legacy)."""
     if row.resource_ct is not None:
-        resource: dict[str, Any] = json.loads(key.decrypt_text(row.resource_ct, aad=resource_aad(row.id)))
+        resource: dict[str, Any] = loads(key.decrypt_text(row.resource_ct, aad=resource_aad(row.id)))
         return resource
     assert row.payload_ct is not None  # noqa: S101 (a check constraint: one of the two)
     payload = PROFILE_PAYLOAD.validate_json(key.decrypt(row.payload_ct, aad=payload_aad(row.id)))

@@ -4,7 +4,8 @@ A profile entry is the FHIR resource as written (ARCHITECTURE.md, Data). The col
 rules, lists and search, come from `derive` and nowhere else:
 
 - kind: the SPEC §2 profile kind, from the type and, for an Observation, its LOINC code (weight, height, blood
-  pressure and blood group are views by code; any other Observation is of kind `observation`); for a Basic,
+  pressure and blood group are views by code, the blood group whole or as ABO and Rh apart; any other
+  Observation is of kind `observation`); for a Basic,
   its Carnet profile-kind code;
 - status: the resource's own status (`clinicalStatus` for AllergyIntolerance and Condition, `active` for
   RelatedPerson), and `verificationStatus` beside it;
@@ -27,8 +28,11 @@ from carnet.kit.errors import Invalid
 from carnet.kit.identifiers import parse_rpps
 
 KIND_SYSTEM = f"{CARNET}/CodeSystem/profile-kind"
+# The blood group is written either whole (882-1 ABO and Rh) or as its two halves, each its own
+# Observation (883-9 ABO group, 10331-7 Rh type), as laboratories report them: all three are the blood group.
+BLOOD_GROUP_CODES = ("882-1", "883-9", "10331-7")
 OBSERVATION_VIEWS = {
-    "882-1": "blood_group",
+    **dict.fromkeys(BLOOD_GROUP_CODES, "blood_group"),
     "29463-7": "weight",
     "8302-2": "height",
     "85354-9": "blood_pressure",

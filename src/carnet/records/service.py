@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +15,8 @@ from carnet.access.actor import Actor
 from carnet.access.gate import NO_SUCH_RECORD, Access
 from carnet.access.policy import Action, RecordState
 from carnet.context import Context
+from carnet.fhir.codes import INS_SYSTEM
+from carnet.fhir.wire import dumps, loads
 from carnet.identity.sessions import forget_patient
 from carnet.kit import clock
 from carnet.kit.crypto import new_data_key
@@ -29,6 +34,38 @@ RETENTION_AFTER_CLOSING = timedelta(days=3653)  # ten years, leap days included
 
 def _aad(patient_id: uuid.UUID) -> str:
     return f"records.identity:{patient_id}"
+
+
+def _patient_aad(patient_id: uuid.UUID) -> str:
+    return f"records.patient_resource:{patient_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """A record's summary and the Patient resource its opener sent (None when opened at a desk)."""
+
+    summary: RecordSummary
+    written: dict[str, Any] | None
+
+
+def check_ins_identifiers(resource: Mapping[str, Any], ins: str) -> None:
+    """Each INS a Patient resource writes is the card holder's: the card, not the resource, says who it is."""
+    identifiers = resource.get("identifier")
+    for index, identifier in enumerate(identifiers if isinstance(identifiers, list) else []):
+        if not isinstance(identifier, Mapping) or identifier.get("system") != INS_SYSTEM:
+            continue
+        where = f"Patient.identifier[{index}].value"
+        try:
+            written = parse_ins(str(identifier.get("value") or "")).value
+        except Invalid as exc:
+            raise Invalid(exc.message, code="invalid-ins", expression=where) from None
+        if written != ins:
+            raise Invalid(
+                f"{where} is not the INS of the card presented: the record is opened for the card's holder, "
+                "whose INS Carnet sets; send the card holder's INS or leave it out.",
+                code="ins-mismatch",
+                expression=where,
+            )
 
 
 def load_record(
@@ -67,12 +104,16 @@ def open_record(
     channel: Channel,
     opened_by: str,
     card_presented: bool = False,
+    patient_resource: Mapping[str, Any] | None = None,
 ) -> uuid.UUID:
     """Open the record of the patient with this INS; the patient consented through `channel`.
 
     `card_presented` is said only by identity.cards, once the patient's card signed a challenge.
+    `patient_resource` is the Patient resource the opener sent, kept as written (Carnet's elements out).
     """
     canonical = parse_ins(ins).value
+    if patient_resource is not None:
+        check_ins_identifiers(patient_resource, canonical)
     opener = parse_opener(channel.value, opened_by)
     place = departement_of_postcode(identity.postcode)
     patient_id = uuid.uuid4()
@@ -93,6 +134,9 @@ def open_record(
             departement=place.code,
             region=place.region,
             identity_ct=key.encrypt_text(identity.model_dump_json(), aad=_aad(patient_id)),
+            patient_resource_ct=None
+            if patient_resource is None
+            else key.encrypt_text(dumps(patient_resource), aad=_patient_aad(patient_id)),
         )
     )
     try:
@@ -124,7 +168,25 @@ def _ins_of(record: Record) -> str:
 
 def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordSummary:
     record, _ = load_record(ctx, actor, Action.RECORD_READ, patient_id)
-    identity = record_identity(ctx, patient_id) if record.identity_ct is not None else None
+    return _summary(ctx, record)
+
+
+def patient_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> PatientRecord:
+    """The record's summary and its Patient resource as written, both from the one row the gate let through."""
+    record, _ = load_record(ctx, actor, Action.RECORD_READ, patient_id)
+    written = None
+    if record.patient_resource_ct is not None:
+        text = data_key(ctx, patient_id).decrypt_text(record.patient_resource_ct, aad=_patient_aad(patient_id))
+        written = loads(text)
+    return PatientRecord(_summary(ctx, record), written)
+
+
+def _summary(ctx: Context, record: Record) -> RecordSummary:
+    patient_id = record.patient_id
+    identity = None
+    if record.identity_ct is not None:
+        text = data_key(ctx, patient_id).decrypt_text(record.identity_ct, aad=_aad(patient_id))
+        identity = PatientIdentity.model_validate_json(text)
     return RecordSummary(
         patient_id=record.patient_id,
         ins=_ins_of(record),
@@ -142,13 +204,19 @@ def record_summary(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RecordS
 
 def find_by_ins(ctx: Context, actor: Actor, ins: str) -> RecordSummary | None:
     """The living record of this INS, if there is one and the actor may read it; None otherwise, either way."""
+    found = find_patient_by_ins(ctx, actor, ins)
+    return None if found is None else found.summary
+
+
+def find_patient_by_ins(ctx: Context, actor: Actor, ins: str) -> PatientRecord | None:
+    """find_by_ins, with the Patient resource as written."""
     canonical = parse_ins(ins).value
     record = repository.living_record_for_ins(ctx.session, canonical)
     if record is None:
         gate.record_unknown_record(ctx, actor, Action.RECORD_READ, uuid.UUID(int=0), f"ins-search:{canonical[:2]}")
         return None
     try:
-        return record_summary(ctx, actor, record.patient_id)
+        return patient_record(ctx, actor, record.patient_id)
     except (NotFound, Forbidden, Conflict):
         return None  # the refusal is in the trail; the caller learns no more than for a missing record
 
@@ -192,6 +260,7 @@ def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     shred_data_key(ctx, patient_id)
     forget_patient(ctx.session, patient_id)  # the online account, its sessions and codes go with the record
     record.identity_ct = None
+    record.patient_resource_ct = None
     record.ins = None  # nothing left names the patient: the trail is kept under the record's id alone
     record.state = RecordState.DESTROYED.value
     record.destroyed_at = now
