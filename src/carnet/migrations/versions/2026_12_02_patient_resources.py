@@ -3,7 +3,7 @@
 Records opened at a desk, or before this revision, have none and read as before (built from the identity).
 
 Revision ID: 20261202_patient_resources
-Revises: 20261201_profile_resources
+Revises: 20261202_totp_replay
 Create Date: 2026-12-02 02:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261202_patient_resources"
-down_revision = "20261201_profile_resources"
+down_revision = "20261202_totp_replay"
 branch_labels = None
 depends_on = None
 
