@@ -60,9 +60,60 @@ def test_a_consent_carnet_cannot_keep_is_refused_naming_the_element_and_saying_w
     change: Callable[[dict[str, Any]], dict[str, Any]],
     expected: tuple[int, str],
 ) -> None:
-    pid = opened.patient_id
-    patient = Fhir(client_for(), issuer.for_patient(uuid.UUID(pid)))
-    answer = patient.post("Consent", change(consent(pid, "permit", rpps_value=opened.doctor_rpps)))
+    _refused_as(
+        opened,
+        issuer,
+        client_for,
+        change(consent(opened.patient_id, "permit", rpps_value=opened.doctor_rpps)),
+        expected,
+    )
+
+
+def _provision(**extra: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda c: {**c, "provision": {**c["provision"], **extra}}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_provision(provision=[{"type": "deny", "class": [{"code": "10"}]}]), "Consent.provision.provision"),
+        (_provision(period={"end": "2027-01-01"}), "Consent.provision.period"),
+        (_provision(dataPeriod={"start": "2020-01-01"}), "Consent.provision.dataPeriod"),
+        (_provision(code=[{"text": "imaging only"}]), "Consent.provision.code"),
+        (_provision(action=[{"coding": [{"code": "correct"}]}]), "Consent.provision.action"),
+        (lambda c: {**c, "status": "draft"}, "Consent.status"),
+        (
+            lambda c: {**c, "provision": {**c["provision"], "actor": c["provision"]["actor"] * 2}},
+            "Consent.provision.actor[1]",
+        ),
+    ],
+    ids=["nested provision", "period", "data period", "code", "other action", "draft", "two actors"],
+)
+def test_what_a_consent_would_lose_is_refused_and_nothing_changes(
+    opened: Opened,
+    issuer: TokenIssuer,
+    client_for: Callable[..., TestClient],
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    expected: str,
+) -> None:
+    """A permit with a nested deny, an end date, a narrower scope: kept silently, each would authorise more, or
+    longer, than the patient asked. Refused naming the element; the settings stay as they were."""
+    sent = change(consent(opened.patient_id, "deny", rpps_value=opened.doctor_rpps))
+    _refused_as(opened, issuer, client_for, sent, (422, expected))
+    patient = Fhir(client_for(), issuer.for_patient(uuid.UUID(opened.patient_id)))
+    listed = patient.get("Consent", patient=opened.patient_id).json()
+    assert [e["resource"]["id"].split(".")[1] for e in listed["entry"]] == [f"auth-{opened.doctor_rpps}"]
+
+
+def _refused_as(
+    opened: Opened,
+    issuer: TokenIssuer,
+    client_for: Callable[..., TestClient],
+    sent: dict[str, Any],
+    expected: tuple[int, str],
+) -> None:
+    patient = Fhir(client_for(), issuer.for_patient(uuid.UUID(opened.patient_id)))
+    answer = patient.post("Consent", sent)
     issue = answer.json()["issue"][0]
     assert (answer.status_code, issue["expression"][0]) == expected, answer.text
     assert ACCEPTS in issue["diagnostics"]

@@ -102,11 +102,34 @@ def consents(settings: SettingsView) -> list[Resource]:
     return found
 
 
+# Provision elements that would narrow or widen a choice in ways Carnet's settings cannot hold: kept silently
+# they would change what the patient asked (a permit with a nested deny read as a plain authorisation).
+NOT_HONOURED = ("provision", "data", "dataPeriod", "class", "code", "securityLabel", "period")
+ACTIONS = {"access", "collect"}
+
+
+def _unhonoured(consent: Any) -> None:
+    """Refuse, naming it, the first element of the Consent that Carnet would otherwise drop."""
+    if consent.status != "active":
+        raise _refused(f"Consent.status is {consent.status!r}: a setting takes effect as active.", "Consent.status")
+    provision = consent.provision
+    for name in NOT_HONOURED:
+        if getattr(provision, name, None):
+            what = "a nested provision" if name == "provision" else f"provision.{name}"
+            raise _refused(f"Carnet cannot honour {what}.", f"Consent.provision.{name}")
+    if len(provision.actor or []) > 1:
+        raise _refused("A Consent names one professional.", "Consent.provision.actor[1]")
+    codes = {c.code for a in provision.action or [] for c in (a.coding or [])}
+    if codes - ACTIONS or any(not a.coding for a in provision.action or []):
+        raise _refused("provision.action is access and collect, or collect alone.", "Consent.provision.action")
+
+
 def _apply(ctx: Context, principal: Principal, patient_id: uuid.UUID, consent: Any) -> str:
     """Carry out a new Consent; return the id-name of the choice it records."""
     actor, provision = principal.actor, consent.provision
     if provision is None:
         raise _refused("Consent.provision is missing.", "Consent.provision")
+    _unhonoured(consent)
     if provision.type not in ("permit", "deny"):
         written = f"is {provision.type!r}" if provision.type else "is missing"
         raise _refused(f"Consent.provision.type {written}: it says permit or deny.", "Consent.provision.type")
