@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from httpx import Response
+
 from carnet.fhir.codes import CARNET
+from carnet.fhir.wire import dumps
 from carnet.records.profile_types import PROFILE_TYPES
+from tests.fhir.conftest import FHIR_JSON, Fhir, checked
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[3] / "shared" / "fhir-r4-examples"
 OUTCOMES = ("accepted equal", "changed", "refused with element", "refused without element", "5xx")
@@ -140,3 +144,9 @@ class TypeTally(Tally):
         head = [f"{self.title}: {total} posted"]
         head += [f"  {outcome:<24} {self.counts[outcome]}" for outcome in OUTCOMES]
         return "\n".join([*head, "", *self.lines])
+
+
+def post_as_written(caller: Fhir, path: str, resource: dict[str, Any]) -> Response:
+    """The resource as JSON text with its numbers as written (fhir.wire), not as Python floats would print."""
+    headers = caller.headers({"Content-Type": FHIR_JSON})
+    return checked(caller.client.post(f"/fhir/{path}", content=dumps(resource).encode(), headers=headers))

@@ -15,7 +15,7 @@ from httpx import Response
 
 from carnet.fhir.codes import EXT_CARD, INS_SYSTEM
 from carnet.fhir.consent import ACCEPTS
-from carnet.fhir.wire import dumps, loads
+from carnet.fhir.wire import loads
 from carnet.identity.cards import SimulatedCard, register_card
 from carnet.identity.tokens import TokenIssuer
 from carnet.runtime import Runtime
@@ -27,21 +27,16 @@ from tests.conformance.examples import (
     examples_folder,
     examples_of,
     first_issue,
+    post_as_written,
     with_patient,
     without_patient_server_elements,
     without_server_elements,
 )
 from tests.factories import new_ins
-from tests.fhir.conftest import FHIR_JSON, Fhir, Opened, checked
+from tests.fhir.conftest import Fhir, Opened
 from tests.http_fixtures import INSURER
 
 pytestmark = pytest.mark.conformance
-
-
-def post_as_written(caller: Fhir, path: str, resource: dict[str, Any]) -> Response:
-    """The resource as JSON text with its numbers as written (fhir.wire), not as Python floats would print."""
-    headers = caller.headers({"Content-Type": FHIR_JSON})
-    return checked(caller.client.post(f"/fhir/{path}", content=dumps(resource).encode(), headers=headers))
 
 
 def presented(example: dict[str, Any], card: dict[str, str], ins: str) -> dict[str, Any]:
