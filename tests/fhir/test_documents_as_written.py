@@ -204,7 +204,7 @@ instants = st.sampled_from(["2026-01-05T10:20:30+01:00", "2025-12-31T23:59:00Z",
 labels = st.sampled_from(["U", "L", "M", "N", "R", "V", "X"]).map(
     lambda code: {"coding": [{"system": V3_CONFIDENTIALITY, "code": code}]}
 )
-optional = {
+optional: dict[str, st.SearchStrategy[Any]] = {
     "docStatus": st.sampled_from(["preliminary", "final", "amended", "entered-in-error"]),
     "date": instants,
     "authenticator": st.just({"reference": "Organization/f001"}),
@@ -215,7 +215,7 @@ optional = {
     ),
     "author": st.lists(st.fixed_dictionaries({"display": words}), min_size=1, max_size=2),
 }
-context_optional = {
+context_optional: dict[str, st.SearchStrategy[Any]] = {
     "event": st.lists(concept, min_size=1, max_size=2),
     "facilityType": concept,
     "practiceSetting": concept,
