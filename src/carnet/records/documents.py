@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from carnet.access import gate
-from carnet.access.actor import Actor, ActorKind
+from carnet.access.actor import Actor
 from carnet.access.gate import Access
 from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
 from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
 from carnet.fhir.codes import STATUS_TO_FHIR
 from carnet.kit import clock
-from carnet.kit.errors import CarnetError, Conflict, Invalid, NotFound, PreconditionFailed
+from carnet.kit.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from carnet.records import repository
-from carnet.records.codes import PATIENT_CLASS, DocumentFormat, DocumentStatus, parse_format
-from carnet.records.content import check_content
+from carnet.records.codes import DocumentStatus
 from carnet.records.content_store import PostgresContentStore
 from carnet.records.document_checks import AcceptedDocument, accept_document, with_content
 from carnet.records.document_legacy import from_metadata
 from carnet.records.document_resource import updated
+from carnet.records.document_rules import DocumentChange, author_of, checked_content, flag, mask
 from carnet.records.document_store import (
     author_aad,
     content_aad,
@@ -39,7 +38,6 @@ from carnet.records.schemas import DocumentPage, DocumentQuery, DocumentView, Ne
 from carnet.records.service import load_record
 
 NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
-MAX_HIDDEN_FROM_PATIENT = timedelta(days=365)
 DR = "DocumentReference"
 
 
@@ -55,56 +53,6 @@ def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
     )
 
 
-def _author_of(actor: Actor, facts: DocumentFacts) -> tuple[str, str, str | None, str | None]:
-    """(kind, ref, name, organisation) of the author; patients author class 90 only, and only they do.
-
-    The author as written is kept in the resource; these columns say whose document it is for the rules.
-    """
-    category, author = f"{DR}.category", f"{DR}.author"
-    if actor.kind is ActorKind.PATIENT:
-        if facts.class_code != PATIENT_CLASS:
-            raise Invalid(
-                f"A document a patient deposits is of class {PATIENT_CLASS} (Déposé par le patient).",
-                code="invalid-class",
-                expression=category,
-            )
-        if facts.authors_rpps:
-            raise Invalid("A patient deposits documents in their own name.", code="invalid-author", expression=author)
-        return "patient", actor.ref, None, None
-    if facts.class_code == PATIENT_CLASS:
-        raise Invalid(
-            f"Class {PATIENT_CLASS} is reserved for documents the patient deposits.",
-            code="invalid-class",
-            expression=category,
-        )
-    if actor.kind is ActorKind.PROFESSIONAL:
-        if facts.authors_rpps and actor.ref not in facts.authors_rpps:
-            raise Invalid(
-                "A professional deposits documents they author: the RPPS of the token is not among the authors.",
-                code="invalid-author",
-                expression=author,
-            )
-        name = facts.author_name if facts.authors_rpps and facts.authors_rpps[0] == actor.ref else None
-        return "professional", actor.ref, name, actor.organisation or facts.organisation
-    if not facts.authors_rpps:
-        raise Invalid(
-            "An imported document names its professional author by RPPS.", code="invalid-author", expression=author
-        )
-    return "professional", facts.authors_rpps[0], facts.author_name, facts.organisation
-
-
-def _checked_content(ctx: Context, facts: DocumentFacts, content: bytes) -> tuple[DocumentFormat, str]:
-    where = f"{DR}.content[0].attachment"
-    try:
-        fmt = parse_format(facts.format)
-    except CarnetError as exc:
-        raise type(exc)(exc.message, code=exc.code, expression=f"{where}.contentType") from None
-    try:
-        return fmt, check_content(content, fmt, max_bytes=ctx.max_document_bytes)
-    except CarnetError as exc:
-        raise type(exc)(exc.message, code=exc.code, expression=exc.expression or f"{where}.data") from None
-
-
 def _store(
     ctx: Context,
     access: Access,
@@ -116,8 +64,8 @@ def _store(
 ) -> Document:
     """Keep the resource as written and the columns derived from it; its labels set the flags, gate allowing."""
     facts, patient_id = accepted.facts, accepted.patient_id
-    fmt, digest = _checked_content(ctx, facts, content)
-    author_kind, author_ref, name, organisation = _author_of(access.actor, facts)
+    fmt, digest = checked_content(ctx, facts, content)
+    author_kind, author_ref, name, organisation = author_of(access.actor, facts)
     stored = with_content(accepted.resource, content)
     key = data_key(ctx, patient_id)
     now = clock.now()
@@ -166,10 +114,10 @@ def _labelled(ctx: Context, access: Access, document: Document, visibility: Visi
     subject = f"document:{document.id}"
     if visibility.masked:
         _authorize(ctx, access, Action.DOCUMENT_MASK, document, subject)
-        _mask(document, True)
+        mask(document, True)
     if visibility.hidden_from_patient_until is not None or visibility.hidden_from_representatives:
         _authorize(ctx, access, Action.DOCUMENT_FLAG, document, subject)
-        _flag(document, visibility.hidden_from_patient_until, visibility.hidden_from_representatives)
+        flag(document, visibility.hidden_from_patient_until, visibility.hidden_from_representatives)
 
 
 def _snapshot(document: Document) -> DocumentVersion:
@@ -342,14 +290,8 @@ def withdraw_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, documen
 def set_masked(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID, masked: bool) -> None:
     """The patient hides a document from professionals (its author and the regular doctor still see it)."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_MASK, patient_id, document_id)
-    _mask(document, masked)
+    mask(document, masked)
     _new_version(ctx, document)
-
-
-def _mask(document: Document, masked: bool) -> None:
-    document.masked = masked
-    if masked:
-        document.hidden_from_patient_until = None  # only an expired delay can remain here: it is over
 
 
 def set_author_flags(
@@ -363,42 +305,8 @@ def set_author_flags(
 ) -> None:
     """The author hides a document from the patient until a date (at most a year) or from representatives."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_FLAG, patient_id, document_id)
-    _flag(document, hidden_from_patient_until, hidden_from_representatives)
+    flag(document, hidden_from_patient_until, hidden_from_representatives)
     _new_version(ctx, document)
-
-
-def _flag(document: Document, hidden_from_patient_until: datetime | None, hidden_from_representatives: bool) -> None:
-    now = clock.now()
-    if hidden_from_patient_until is not None:
-        if (
-            hidden_from_patient_until.tzinfo is None
-            or not now < hidden_from_patient_until <= now + MAX_HIDDEN_FROM_PATIENT
-        ):
-            raise Invalid(
-                "A document is hidden from its patient until a date with a time zone, within the coming year.",
-                code="invalid-delay",
-                expression=f"{DR}.extension",
-            )
-        if document.masked:
-            raise Invalid(
-                "The patient has masked this document: it cannot also be hidden from the patient.",
-                code="masked-and-hidden",
-                expression=f"{DR}.meta.security",
-            )
-    document.hidden_from_patient_until = hidden_from_patient_until
-    document.hidden_from_representatives = hidden_from_representatives
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentChange:
-    """What an update asks to change; None leaves a property as it is."""
-
-    withdraw: bool = False
-    masked: bool | None = None
-    hidden_from_patient_until: datetime | None = None
-    hidden_from_representatives: bool | None = None
-    # Whether the author's flags are part of the change (a delay may be set to None: shown again).
-    flags: bool = False
 
 
 def change_document(
@@ -473,14 +381,14 @@ def _apply(
     changed = False
     if change.masked is not None and change.masked != document.masked:
         _authorize(ctx, access, Action.DOCUMENT_MASK, document, subject)
-        _mask(document, change.masked)
+        mask(document, change.masked)
         changed = True
     if change.flags and (
         change.hidden_from_patient_until != document.hidden_from_patient_until
         or change.hidden_from_representatives != document.hidden_from_representatives
     ):
         _authorize(ctx, access, Action.DOCUMENT_FLAG, document, subject)
-        _flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
+        flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
         changed = True
     if change.withdraw and document.status != DocumentStatus.WITHDRAWN.value:
         _authorize(ctx, access, Action.DOCUMENT_WITHDRAW, document, subject)
