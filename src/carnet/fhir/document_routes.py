@@ -100,7 +100,8 @@ def create_document(request: Request, body: Annotated[Any, Depends(fhir_body)]) 
     incoming = incoming_document(body)
     if incoming.content is None:
         raise Invalid(
-            "Send the content in content[0].attachment.data (or use a transaction bundle, whose Binary url names).",
+            "Send the content in content[0].attachment.data, or post a transaction bundle whose attachment.url names "
+            "its Binary.",
             code="invalid-content",
             expression="DocumentReference.content[0].attachment.data",
         )
