@@ -31,6 +31,7 @@ from carnet.kit.errors import ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
 from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
+from carnet.records.document_convert import convert_documents, documents_to_convert
 from carnet.records.profile_convert import convert_entries, entries_to_convert
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
@@ -43,12 +44,14 @@ keys_app = typer.Typer(no_args_is_help=True, help="Master keys.")
 records_app = typer.Typer(no_args_is_help=True, help="Record lifecycle jobs.")
 matrix_app = typer.Typer(no_args_is_help=True, help="The profession x class access matrix.")
 profile_app = typer.Typer(no_args_is_help=True, help="The medical profile's stored entries.")
+documents_app = typer.Typer(no_args_is_help=True, help="The records' stored documents.")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
 app.add_typer(matrix_app, name="matrix")
 app.add_typer(profile_app, name="profile")
+app.add_typer(documents_app, name="documents")
 
 
 @app.command()
@@ -193,6 +196,26 @@ def profile_convert(batch_size: Annotated[int, typer.Option(min=1, max=10_000)] 
             if done == 0:
                 break
     out.print(f"Converted {total} profile entries; none left to convert.")
+
+
+@documents_app.command("convert")
+@friendly_errors
+def documents_convert(batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500) -> None:
+    """Store the DocumentReference of each document deposited before resources were kept (resumable)."""
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        remaining = documents_to_convert(ctx)
+    total = 0
+    with Progress(TextColumn("Converting documents"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task("convert", total=remaining)
+        while True:
+            with runtime.unit_of_work() as ctx:  # one transaction per batch: an interruption loses one batch
+                done = convert_documents(ctx, limit=batch_size)
+            total += done
+            bar.advance(task, done)
+            if done == 0:
+                break
+    out.print(f"Converted {total} documents; none left to convert.")
 
 
 @matrix_app.command("show")

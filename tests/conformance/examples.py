@@ -150,3 +150,52 @@ def post_as_written(caller: Fhir, path: str, resource: dict[str, Any]) -> Respon
     """The resource as JSON text with its numbers as written (fhir.wire), not as Python floats would print."""
     headers = caller.headers({"Content-Type": FHIR_JSON})
     return checked(caller.client.post(f"/fhir/{path}", content=dumps(resource).encode(), headers=headers))
+
+
+DOCUMENT_SERVER_META = ("versionId", "lastUpdated")
+
+
+def document_examples(folder: Path) -> list[Path]:
+    """The official DocumentReference examples and the transaction Bundles (MHD's Provide Document Bundle)."""
+    return sorted(p for p in folder.glob("*.json") if p.name.split("-")[0] in ("DocumentReference", "Bundle"))
+
+
+def document_pointed_at(example: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """A DocumentReference (or each of a Bundle's) with its subject, and every reference to it, at the test record."""
+    result: dict[str, Any] = copy.deepcopy(example)
+    if example["resourceType"] == "Bundle":
+        for entry in result.get("entry") or []:
+            resource = entry.get("resource")
+            if isinstance(resource, dict) and resource.get("resourceType") == "DocumentReference":
+                entry["resource"] = document_pointed_at(resource, patient_id)
+        return result
+    subject = example.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if isinstance(reference, str) and reference.startswith("Patient/"):
+        result = _replace(example, reference, f"Patient/{patient_id}")
+    return result
+
+
+def without_document_server_elements(read: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """A DocumentReference read without what Carnet sets (docs/fhir-documents.md): id, meta.versionId and
+    meta.lastUpdated, its extensions, the attachment's url (and size, hash, date when the writer gave none)."""
+    kept = without_server_elements(read)
+    kept.pop("id", None)
+    if "date" not in sent:
+        kept.pop("date", None)
+    written = sent["content"][0]["attachment"]
+    attachment = kept["content"][0]["attachment"]
+    for element in ("url", "size", "hash"):
+        if element == "url" or element not in written:
+            attachment.pop(element, None)
+    return kept
+
+
+def document_as_sent(sent: dict[str, Any]) -> dict[str, Any]:
+    """What Carnet keeps of a DocumentReference sent: all of it but id, meta.versionId/lastUpdated and the
+    attachment's data and url (the content is kept apart, and read at the Binary)."""
+    kept = without_server_elements({**sent, "id": "x"})
+    attachment = kept["content"][0]["attachment"]
+    for element in ("data", "url"):
+        attachment.pop(element, None)
+    return kept

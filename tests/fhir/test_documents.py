@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from carnet.fhir.codes import CONFIDENTIALITY_SYSTEM, EXT_HIDDEN_UNTIL, MASKED, RPPS_SYSTEM, URI
 from carnet.identity.tokens import TokenIssuer
+from carnet.records.document_types import EXT_DEPOSITOR
 from tests.fhir.conftest import Fhir, Opened
 from tests.fhir.documents import TEXT, bundle, document
 
@@ -25,7 +26,11 @@ def test_deposit_read_and_read_the_content(opened: Opened) -> None:
     assert created.headers["etag"] == 'W/"1"'
     assert created.headers["location"].endswith(f"/fhir/DocumentReference/{body['id']}/_history/1")
     assert body["status"] == "current" and body["meta"]["versionId"] == "1"
-    assert body["author"][0]["identifier"] == {"system": RPPS_SYSTEM, "value": opened.doctor_rpps}
+    # No author written, none read; who deposited it is Carnet's extension, from the token.
+    assert "author" not in body
+    assert body["extension"] == [
+        {"url": EXT_DEPOSITOR, "valueReference": {"identifier": {"system": RPPS_SYSTEM, "value": opened.doctor_rpps}}}
+    ]
     read = opened.doctor.get(f"DocumentReference/{body['id']}")
     assert read.json() == body
     raw = opened.doctor.client.get(

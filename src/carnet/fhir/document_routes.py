@@ -6,21 +6,12 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request, Response
-from fhir.resources.R4B.documentreference import DocumentReference
 
 from carnet.api.deps import unit
 from carnet.context import Context
 from carnet.fhir import search
 from carnet.fhir.codes import CLASS_SYSTEM, LOINC, RPPS_SYSTEM, STATUS_FROM_FHIR, URI
-from carnet.fhir.documents import (
-    IncomingDocument,
-    binary,
-    change_of,
-    document_reference,
-    incoming_document,
-    resource_id,
-    unchanged_except_visibility,
-)
+from carnet.fhir.documents import binary, document_reference, incoming_document, resource_id
 from carnet.fhir.ids import parse_item_id
 from carnet.fhir.support import (
     base_url,
@@ -31,11 +22,12 @@ from carnet.fhir.support import (
     refusals_as_missing,
     searchset,
 )
-from carnet.fhir.wire import FhirResponse, Resource, parse, respond
+from carnet.fhir.wire import FhirResponse, Resource, respond
 from carnet.identity.tokens import Principal
 from carnet.kit.errors import BadRequest, Invalid, NotFound
 from carnet.kit.ingress import check_query
 from carnet.records import documents
+from carnet.records.document_checks import AcceptedDocument, validated
 from carnet.records.schemas import DocumentQuery, DocumentView
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
@@ -77,20 +69,15 @@ def answer(request: Request, view: DocumentView, status: int = 200) -> FhirRespo
     return respond(document_reference(view), status=status, headers=headers)
 
 
-def deposit(ctx: Context, principal: Principal, incoming: IncomingDocument, content: bytes) -> DocumentView:
-    """Store one incoming document (a replacement when it says so) and apply the labels it carries."""
+def deposit(ctx: Context, principal: Principal, incoming: AcceptedDocument, content: bytes) -> DocumentView:
+    """Store one incoming document as written (a replacement when it says so), its labels with it."""
     actor, patient_id = principal.actor, incoming.patient_id
     enter(ctx, principal, patient_id)
-    if incoming.replaces is not None:
-        document_id = documents.replace_document(ctx, actor, patient_id, incoming.replaces, incoming.meta, content)
-    else:
-        document_id = documents.deposit_document(ctx, actor, patient_id, incoming.meta, content)
-    if incoming.change is not None:
-        return documents.change_document(ctx, actor, patient_id, document_id, incoming.change)
+    document_id = documents.deposit_resource(ctx, actor, incoming, content)
     return documents.get_document(ctx, actor, patient_id, document_id)
 
 
-def _existing(ctx: Context, principal: Principal, incoming: IncomingDocument, condition: str) -> DocumentView | None:
+def _existing(ctx: Context, principal: Principal, incoming: AcceptedDocument, condition: str) -> DocumentView | None:
     """If-None-Exist: `identifier=<system>|<masterIdentifier>` (the only condition Carnet evaluates)."""
     check_query(condition, "If-None-Exist's parameter")
     asked = parse_qs(condition, keep_blank_values=True)
@@ -110,10 +97,13 @@ def _existing(ctx: Context, principal: Principal, incoming: IncomingDocument, co
 def create_document(request: Request, body: Annotated[Any, Depends(fhir_body)]) -> FhirResponse:
     """Deposit a document whose content travels in content[0].attachment.data; `relatesTo: replaces` replaces one."""
     principal = caller(request, "DocumentReference", "write")
-    incoming = incoming_document(parse(body, "DocumentReference"))
+    incoming = incoming_document(body)
     if incoming.content is None:
         raise Invalid(
-            "Send the content in content[0].attachment.data (or use a transaction bundle).", code="invalid-content"
+            "Send the content in content[0].attachment.data, or post a transaction bundle whose attachment.url names "
+            "its Binary.",
+            code="invalid-content",
+            expression="DocumentReference.content[0].attachment.data",
         )
     condition = request.headers.get("if-none-exist")
     with unit(request) as ctx:
@@ -180,21 +170,17 @@ def update_document(resource_id: str, request: Request, body: Annotated[Any, Dep
     """Change the status (entered-in-error withdraws) or the security labels; If-Match guards the version."""
     principal = caller(request, "DocumentReference", "write")
     patient_id, document_id = parse_item_id(resource_id)
-    incoming: Any = parse(body, "DocumentReference")
+    incoming: Any = validated(body, "DocumentReference")
     if incoming.id != resource_id:
-        raise BadRequest("The resource's id must be the id in the URL.", code="id-mismatch")
+        raise BadRequest(
+            "The resource's id must be the id in the URL.", code="id-mismatch", expression="DocumentReference.id"
+        )
     expected = version_asked(request.headers.get("if-match"))
-    change = change_of(incoming)
     with unit(request) as ctx:
         enter(ctx, principal, patient_id)
         with refusals_as_missing():
-            current = documents.get_document(ctx, principal.actor, patient_id, document_id)
-        if incoming.status == "superseded" and current.status != "deprecated":
-            raise Invalid("A document is superseded by depositing the one that replaces it.", code="invalid-status")
-        unchanged_except_visibility(document_reference(current), incoming, DocumentReference)
-        view = documents.change_document(
-            ctx, principal.actor, patient_id, document_id, change, expected_version=expected
-        )
+            documents.get_document(ctx, principal.actor, patient_id, document_id)
+        view = documents.update_document(ctx, principal.actor, patient_id, document_id, body, expected_version=expected)
     return answer(request, view)
 
 

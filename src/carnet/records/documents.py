@@ -3,41 +3,42 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
 from carnet.access import gate
-from carnet.access.actor import Actor, ActorKind
+from carnet.access.actor import Actor
 from carnet.access.gate import Access
 from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
 from carnet.access.policy import Action, ItemFacts
 from carnet.context import Context
+from carnet.fhir.codes import STATUS_TO_FHIR
 from carnet.kit import clock
-from carnet.kit.crypto import DataKey
 from carnet.kit.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from carnet.records import repository
-from carnet.records.codes import PATIENT_CLASS, DocumentStatus, parse_format
-from carnet.records.content import check_content
+from carnet.records.codes import DocumentStatus
 from carnet.records.content_store import PostgresContentStore
+from carnet.records.document_checks import AcceptedDocument, accept_document, with_content
+from carnet.records.document_legacy import from_metadata
+from carnet.records.document_resource import updated
+from carnet.records.document_rules import DocumentChange, author_of, checked_content, flag, mask
+from carnet.records.document_store import (
+    author_aad,
+    content_aad,
+    keep_resource,
+    stored_resource,
+    title_aad,
+    view_of,
+)
+from carnet.records.document_types import DocumentFacts, Visibility, visibility_of
 from carnet.records.keys import data_key
 from carnet.records.models import Document, DocumentVersion
 from carnet.records.schemas import DocumentPage, DocumentQuery, DocumentView, NewDocument
 from carnet.records.service import load_record
 
 NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
-MAX_HIDDEN_FROM_PATIENT = timedelta(days=365)
-
-
-def _title_aad(document_id: uuid.UUID) -> str:
-    return f"documents.title:{document_id}"
-
-
-def _author_aad(document_id: uuid.UUID) -> str:
-    return f"documents.author_name:{document_id}"
-
-
-def _content_aad(patient_id: uuid.UUID, content_id: uuid.UUID) -> str:
-    return f"document_contents:{patient_id}:{content_id}"
+DR = "DocumentReference"
 
 
 def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
@@ -52,82 +53,71 @@ def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
     )
 
 
-def _author_of(actor: Actor, meta: NewDocument) -> tuple[str, str, str | None, str | None]:
-    """(kind, ref, name, organisation) of the author; patients author class 90 only, and only they do."""
-    if actor.kind is ActorKind.PATIENT:
-        if meta.class_code != PATIENT_CLASS:
-            raise Invalid(
-                f"A document a patient deposits is of class {PATIENT_CLASS} (Déposé par le patient).",
-                code="invalid-class",
-            )
-        if meta.author is not None:
-            raise Invalid("A patient deposits documents in their own name.", code="invalid-author")
-        return "patient", actor.ref, None, None
-    if meta.class_code == PATIENT_CLASS:
-        raise Invalid(f"Class {PATIENT_CLASS} is reserved for documents the patient deposits.", code="invalid-class")
-    if actor.kind is ActorKind.PROFESSIONAL:
-        if meta.author is not None and meta.author.rpps != actor.ref:
-            raise Invalid("A professional deposits documents in their own name.", code="invalid-author")
-        name = meta.author.name if meta.author else None
-        return (
-            "professional",
-            actor.ref,
-            name,
-            actor.organisation or (meta.author.organisation if meta.author else None),
-        )
-    if meta.author is None:
-        raise Invalid("An imported document names its professional author.", code="invalid-author")
-    return "professional", meta.author.rpps, meta.author.name, meta.author.organisation
-
-
 def _store(
     ctx: Context,
-    actor: Actor,
-    patient_id: uuid.UUID,
-    meta: NewDocument,
+    access: Access,
+    accepted: AcceptedDocument,
     content: bytes,
     *,
-    replaces: uuid.UUID | None,
-    document_id: uuid.UUID | None = None,
+    document_id: uuid.UUID,
+    replaces: Document | None = None,
 ) -> Document:
-    fmt = parse_format(meta.format)
-    digest = check_content(content, fmt, max_bytes=ctx.max_document_bytes)
-    author_kind, author_ref, author_name, organisation = _author_of(actor, meta)
+    """Keep the resource as written and the columns derived from it; its labels set the flags, gate allowing."""
+    facts, patient_id = accepted.facts, accepted.patient_id
+    fmt, digest = checked_content(ctx, facts, content)
+    author_kind, author_ref, name, organisation = author_of(access.actor, facts)
+    stored = with_content(accepted.resource, content)
     key = data_key(ctx, patient_id)
     now = clock.now()
-    document_id, content_id = document_id or uuid.uuid4(), uuid.uuid4()
+    content_id = uuid.uuid4()
     PostgresContentStore(ctx.session).put(
-        patient_id, content_id, key.encrypt(content, aad=_content_aad(patient_id, content_id))
+        patient_id, content_id, key.encrypt(content, aad=content_aad(patient_id, content_id))
     )
     document = Document(
         id=document_id,
         patient_id=patient_id,
-        class_code=meta.class_code,
-        type_code=meta.type_code,
-        title_ct=key.encrypt_text(meta.title, aad=_title_aad(document_id)),
-        act_date=meta.act_date,
+        class_code=facts.class_code,
+        type_code=facts.type_code,
+        title_ct=key.encrypt_text(facts.title, aad=title_aad(document_id)),
+        act_date=facts.act_date,
         author_kind=author_kind,
         author_ref=author_ref,
-        author_name_ct=key.encrypt_text(author_name, aad=_author_aad(document_id)) if author_name else None,
+        author_name_ct=key.encrypt_text(name, aad=author_aad(document_id)) if name else None,
         author_organisation=organisation,
-        created_at=meta.created_at or now,
+        created_at=facts.created_at or now,
         deposited_at=now,
         format=fmt.value,
         size=len(content),
         sha256=digest,
         status=DocumentStatus.CURRENT.value,
-        replaces_id=replaces,
+        replaces_id=replaces.id if replaces is not None else None,
         content_id=content_id,
         masked=False,
         hidden_from_patient_until=None,
-        hidden_from_representatives=False,
-        master_identifier=meta.master_identifier,
+        # A new version stays hidden from legal representatives when the one it replaces was.
+        hidden_from_representatives=replaces is not None and replaces.hidden_from_representatives,
+        master_identifier=facts.master_identifier,
+        doc_status=facts.doc_status,
         version=1,
         updated_at=now,
     )
+    _labelled(ctx, access, document, facts.visibility)
+    version = _snapshot(document)
+    keep_resource(key, document, version, stored)
     ctx.session.add(document)
-    ctx.session.add(_snapshot(document))
+    ctx.session.add(version)
     return document
+
+
+def _labelled(ctx: Context, access: Access, document: Document, visibility: Visibility) -> None:
+    """The flags a new document's labels ask for, each allowed by the gate like a change of flags."""
+    subject = f"document:{document.id}"
+    if visibility.masked:
+        _authorize(ctx, access, Action.DOCUMENT_MASK, document, subject)
+        mask(document, True)
+    if visibility.hidden_from_patient_until is not None or visibility.hidden_from_representatives:
+        _authorize(ctx, access, Action.DOCUMENT_FLAG, document, subject)
+        flag(document, visibility.hidden_from_patient_until, visibility.hidden_from_representatives)
 
 
 def _snapshot(document: Document) -> DocumentVersion:
@@ -143,70 +133,62 @@ def _snapshot(document: Document) -> DocumentVersion:
     )
 
 
-def _new_version(ctx: Context, document: Document) -> None:
-    """Status or flags changed: the document moves to its next version, and the version is kept."""
+def _new_version(ctx: Context, document: Document, resource: dict[str, Any] | None = None) -> None:
+    """Status or flags changed: the document moves to its next version, kept with the resource it reads as.
+
+    Without a resource from a FHIR update, the version keeps the resource as written before (a mask, a
+    withdrawal or a replacement changes only what Carnet sets on it).
+    """
     document.version += 1
     document.updated_at = clock.now()
-    ctx.session.add(_snapshot(document))
+    version = _snapshot(document)
+    key = data_key(ctx, document.patient_id)
+    if resource is None and document.resource_ct is not None:
+        resource = stored_resource(key, document)
+    if resource is not None:
+        keep_resource(key, document, version, resource)
+    ctx.session.add(version)
 
 
-def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: NewDocument, content: bytes) -> uuid.UUID:
+def deposit_resource(ctx: Context, actor: Actor, accepted: AcceptedDocument, content: bytes) -> uuid.UUID:
+    """Deposit a DocumentReference kept as written (a new version of another when it replaces one)."""
+    patient_id = accepted.patient_id
+    if accepted.replaces is not None:
+        old, access = _load_document(ctx, actor, Action.DOCUMENT_REPLACE, patient_id, accepted.replaces)
+        _current(old)
+        _refuse_known_identifier(ctx, patient_id, accepted.facts)
+        new = _store(ctx, access, accepted, content, document_id=uuid.uuid4(), replaces=old)
+        old.status = DocumentStatus.DEPRECATED.value
+        _new_version(ctx, old)
+        ctx.session.flush()
+        return new.id
     document_id = uuid.uuid4()
-    load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
-    _refuse_known_identifier(ctx, patient_id, meta)
-    document = _store(ctx, actor, patient_id, meta, content, replaces=None, document_id=document_id)
+    _, access = load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
+    _refuse_known_identifier(ctx, patient_id, accepted.facts)
+    document = _store(ctx, access, accepted, content, document_id=document_id)
     ctx.session.flush()
     return document.id
 
 
-def _refuse_known_identifier(ctx: Context, patient_id: uuid.UUID, meta: NewDocument) -> None:
-    if meta.master_identifier is not None and repository.document_with_master_identifier(
-        ctx.session, patient_id, meta.master_identifier
+def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: NewDocument, content: bytes) -> uuid.UUID:
+    """A document described in Carnet's schema, deposited as the DocumentReference it stands for."""
+    return deposit_resource(ctx, actor, accept_document(from_metadata(patient_id, meta, content)), content)
+
+
+def _refuse_known_identifier(ctx: Context, patient_id: uuid.UUID, facts: DocumentFacts) -> None:
+    if facts.master_identifier is not None and repository.document_with_master_identifier(
+        ctx.session, patient_id, facts.master_identifier
     ):
         raise Conflict(
             "A document with this master identifier is already in the record: a new version replaces it.",
             code="duplicate-document",
+            expression=f"{DR}.masterIdentifier",
         )
-
-
-def _view(key: DataKey, document: Document, now: datetime, version: DocumentVersion | None = None) -> DocumentView:
-    """The document as it is, or as it was at `version` (only status and flags ever change)."""
-    state = version or document
-    hidden_until = state.hidden_from_patient_until
-    return DocumentView(
-        id=document.id,
-        patient_id=document.patient_id,
-        class_code=document.class_code,
-        type_code=document.type_code,
-        title=key.decrypt_text(document.title_ct, aad=_title_aad(document.id)),
-        act_date=document.act_date,
-        author_kind=document.author_kind,
-        author_ref=document.author_ref,
-        author_name=(
-            key.decrypt_text(document.author_name_ct, aad=_author_aad(document.id))
-            if document.author_name_ct is not None
-            else None
-        ),
-        author_organisation=document.author_organisation,
-        created_at=document.created_at,
-        deposited_at=document.deposited_at,
-        format=document.format,
-        size=document.size,
-        sha256=document.sha256,
-        status=state.status,
-        replaces_id=document.replaces_id,
-        masked=state.masked,
-        hidden_from_patient_until=hidden_until if hidden_until is not None and hidden_until > now else None,
-        hidden_from_representatives=state.hidden_from_representatives,
-        version=version.version if version else document.version,
-        updated_at=version.recorded_at if version else document.updated_at,
-        master_identifier=document.master_identifier,
-    )
 
 
 def document_title(ctx: Context, document: Document) -> str:
     """A document's title, for a use case that has passed the gate (the access history, for one)."""
-    return data_key(ctx, document.patient_id).decrypt_text(document.title_ct, aad=_title_aad(document.id))
+    return data_key(ctx, document.patient_id).decrypt_text(document.title_ct, aad=title_aad(document.id))
 
 
 def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: DocumentQuery) -> DocumentPage:
@@ -225,7 +207,7 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
         return DocumentPage(items=[], next_offset=query.offset + query.limit if more else None)
     key = data_key(ctx, patient_id)
     return DocumentPage(
-        items=[_view(key, row, now) for row in shown],
+        items=[view_of(key, row, now) for row in shown],
         next_offset=query.offset + query.limit if more else None,
     )
 
@@ -253,14 +235,14 @@ def _load_document(
 
 def get_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> DocumentView:
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
-    return _view(data_key(ctx, patient_id), document, clock.now())
+    return view_of(data_key(ctx, patient_id), document, clock.now())
 
 
 def document_history(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> list[DocumentView]:
     """Every version of a document, newest first; the gate decides on the document as it is now."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id)
     key, now = data_key(ctx, patient_id), clock.now()
-    return [_view(key, document, now, v) for v in repository.document_versions(ctx.session, patient_id, document_id)]
+    return [view_of(key, document, now, v) for v in repository.document_versions(ctx.session, patient_id, document_id)]
 
 
 def read_content(
@@ -272,8 +254,8 @@ def read_content(
     if ciphertext is None:
         raise NotFound(NO_SUCH_DOCUMENT)
     key = data_key(ctx, patient_id)
-    content = key.decrypt(ciphertext, aad=_content_aad(patient_id, document.content_id))
-    return _view(key, document, clock.now()), content
+    content = key.decrypt(ciphertext, aad=content_aad(patient_id, document.content_id))
+    return view_of(key, document, clock.now()), content
 
 
 def _current(document: Document) -> Document:
@@ -294,13 +276,8 @@ def replace_document(
     content: bytes,
 ) -> uuid.UUID:
     """Deposit a new version; the old one becomes deprecated and points forward through `replaces_id`."""
-    old = _current(_load_document(ctx, actor, Action.DOCUMENT_REPLACE, patient_id, document_id)[0])
-    new = _store(ctx, actor, patient_id, meta, content, replaces=old.id)
-    new.hidden_from_representatives = old.hidden_from_representatives
-    old.status = DocumentStatus.DEPRECATED.value
-    _new_version(ctx, old)
-    ctx.session.flush()
-    return new.id
+    resource = from_metadata(patient_id, meta, content, replaces=document_id)
+    return deposit_resource(ctx, actor, accept_document(resource), content)
 
 
 def withdraw_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID) -> None:
@@ -313,14 +290,8 @@ def withdraw_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, documen
 def set_masked(ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID, masked: bool) -> None:
     """The patient hides a document from professionals (its author and the regular doctor still see it)."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_MASK, patient_id, document_id)
-    _mask(document, masked)
+    mask(document, masked)
     _new_version(ctx, document)
-
-
-def _mask(document: Document, masked: bool) -> None:
-    document.masked = masked
-    if masked:
-        document.hidden_from_patient_until = None  # only an expired delay can remain here: it is over
 
 
 def set_author_flags(
@@ -334,40 +305,8 @@ def set_author_flags(
 ) -> None:
     """The author hides a document from the patient until a date (at most a year) or from representatives."""
     document, _ = _load_document(ctx, actor, Action.DOCUMENT_FLAG, patient_id, document_id)
-    _flag(document, hidden_from_patient_until, hidden_from_representatives)
+    flag(document, hidden_from_patient_until, hidden_from_representatives)
     _new_version(ctx, document)
-
-
-def _flag(document: Document, hidden_from_patient_until: datetime | None, hidden_from_representatives: bool) -> None:
-    now = clock.now()
-    if hidden_from_patient_until is not None:
-        if (
-            hidden_from_patient_until.tzinfo is None
-            or not now < hidden_from_patient_until <= now + MAX_HIDDEN_FROM_PATIENT
-        ):
-            raise Invalid(
-                "A document is hidden from its patient until a date with a time zone, within the coming year.",
-                code="invalid-delay",
-            )
-        if document.masked:
-            raise Invalid(
-                "The patient has masked this document: it cannot also be hidden from the patient.",
-                code="masked-and-hidden",
-            )
-    document.hidden_from_patient_until = hidden_from_patient_until
-    document.hidden_from_representatives = hidden_from_representatives
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentChange:
-    """What an update asks to change; None leaves a property as it is."""
-
-    withdraw: bool = False
-    masked: bool | None = None
-    hidden_from_patient_until: datetime | None = None
-    hidden_from_representatives: bool | None = None
-    # Whether the author's flags are part of the change (a delay may be set to None: shown again).
-    flags: bool = False
 
 
 def change_document(
@@ -383,33 +322,82 @@ def change_document(
 
     With `expected_version`, the change applies only to that version (optimistic concurrency).
     """
+    document, access = _load_for_change(ctx, actor, patient_id, document_id, expected_version)
+    return _apply(ctx, access, document, change, None)
+
+
+def update_document(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    document_id: uuid.UUID,
+    incoming: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> DocumentView:
+    """A FHIR update (validated R4): the status and Carnet's labels it sends, kept as the new version's resource.
+
+    Anything else that differs from the document as read is refused naming the element.
+    """
+    visibility = visibility_of(incoming)
+    document, access = _load_for_change(ctx, actor, patient_id, document_id, expected_version)
+    key = data_key(ctx, patient_id)
+    now_status, asked = STATUS_TO_FHIR[document.status], incoming.get("status")
+    if asked != now_status and not (now_status == "current" and asked == "entered-in-error"):
+        raise Invalid(
+            f"This document is {now_status}: an update may withdraw a current document (entered-in-error); "
+            "a document is superseded by depositing the one that replaces it, and a withdrawn one stays withdrawn.",
+            code="invalid-status",
+            expression=f"{DR}.status",
+        )
+    read = view_of(key, document, clock.now()).resource
+    resource = updated(stored_resource(key, document), read, incoming)
+    change = DocumentChange(
+        withdraw=asked == "entered-in-error",
+        masked=visibility.masked,
+        hidden_from_patient_until=visibility.hidden_from_patient_until,
+        hidden_from_representatives=visibility.hidden_from_representatives,
+        flags=True,
+    )
+    return _apply(ctx, access, document, change, resource)
+
+
+def _load_for_change(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID, expected_version: int | None
+) -> tuple[Document, Access]:
     document, access = _load_document(ctx, actor, Action.DOCUMENT_READ, patient_id, document_id, lock=True)
     if expected_version is not None and expected_version != document.version:
         raise PreconditionFailed(
             f"The document is at version {document.version}, not {expected_version}: read it again first.",
             code="version-conflict",
         )
-    subject = f"document:{document_id}"
+    return document, access
+
+
+def _apply(
+    ctx: Context, access: Access, document: Document, change: DocumentChange, resource: dict[str, Any] | None
+) -> DocumentView:
+    subject = f"document:{document.id}"
     changed = False
     if change.masked is not None and change.masked != document.masked:
         _authorize(ctx, access, Action.DOCUMENT_MASK, document, subject)
-        _mask(document, change.masked)
+        mask(document, change.masked)
         changed = True
     if change.flags and (
         change.hidden_from_patient_until != document.hidden_from_patient_until
         or change.hidden_from_representatives != document.hidden_from_representatives
     ):
         _authorize(ctx, access, Action.DOCUMENT_FLAG, document, subject)
-        _flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
+        flag(document, change.hidden_from_patient_until, bool(change.hidden_from_representatives))
         changed = True
     if change.withdraw and document.status != DocumentStatus.WITHDRAWN.value:
         _authorize(ctx, access, Action.DOCUMENT_WITHDRAW, document, subject)
         _current(document).status = DocumentStatus.WITHDRAWN.value
         changed = True
     if changed:
-        _new_version(ctx, document)
+        _new_version(ctx, document, resource)
         ctx.session.flush()
-    return _view(data_key(ctx, patient_id), document, clock.now())
+    return view_of(data_key(ctx, document.patient_id), document, clock.now())
 
 
 def _authorize(ctx: Context, access: Access, action: Action, document: Document, subject: str) -> None:

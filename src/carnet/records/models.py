@@ -84,6 +84,10 @@ class MasterKeyInUse(Base):
 
 
 class Document(Base):
+    """A document's metadata: the DocumentReference as written, encrypted (`resource_ct`), with columns derived
+    from it by `records.document_types.derive_document` for the access rules, lists and search. Documents
+    deposited before resources were kept have no `resource_ct` until `carnet documents convert`."""
+
     __tablename__ = "documents"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -114,6 +118,9 @@ class Document(Base):
     # Every change of status or flags is a new version (FHIR meta.versionId), kept in document_versions.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The DocumentReference of the current version as written (without the content), and its docStatus.
+    resource_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    doc_status: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         CheckConstraint(_in("status", ["current", "deprecated", "withdrawn"]), name="status"),
@@ -139,7 +146,8 @@ class Document(Base):
 
 
 class DocumentVersion(Base):
-    """What changed in a document at each version: its status and visibility flags (the rest never changes)."""
+    """Each version of a document: its status and visibility flags, and the DocumentReference its writer sent
+    (`resource_ct`, None for versions recorded before resources were kept, until they are converted)."""
 
     __tablename__ = "document_versions"
 
@@ -151,6 +159,7 @@ class DocumentVersion(Base):
     masked: Mapped[bool] = mapped_column(Boolean)
     hidden_from_patient_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hidden_from_representatives: Mapped[bool] = mapped_column(Boolean)
+    resource_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DocumentContent(Base):

@@ -138,6 +138,9 @@ class DocumentView:
     version: int = 1
     updated_at: datetime | None = None
     master_identifier: str | None = None
+    doc_status: str | None = None  # the DocumentReference's docStatus as written (preliminary, final, amended...)
+    # The DocumentReference as written, with the elements Carnet sets (records/document_resource.as_read).
+    resource: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def patient_provided(self) -> bool:
