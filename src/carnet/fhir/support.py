@@ -20,6 +20,7 @@ from carnet.fhir import search
 from carnet.fhir.wire import Resource, read_json
 from carnet.identity.tokens import Principal, permits
 from carnet.kit.errors import BadRequest, Forbidden, NotFound
+from carnet.kit.xhtml import check_narratives
 
 BODY_OVERHEAD = 1024 * 1024  # a bundle's metadata, beside its base64 contents
 
@@ -44,7 +45,10 @@ def enter(ctx: Context, principal: Principal, patient_id: uuid.UUID) -> None:
 async def fhir_body(request: Request) -> Any:
     """The request's FHIR JSON body; base64 contents make it up to 4/3 of the largest document allowed."""
     limit = web(request).runtime.settings.max_document_bytes * 4 // 3 + BODY_OVERHEAD
-    return await read_json(request, limit)
+    body = await read_json(request, limit)
+    if isinstance(body, dict):  # every narrative, contained and in bundles too, before any model or rule
+        check_narratives(body, str(body.get("resourceType", "Resource"))[:40])
+    return body
 
 
 def base_url(request: Request) -> str:
