@@ -277,6 +277,7 @@ def known_message(request: Request, exc: CarnetError) -> str:
         401: N_("These details do not match."),
         403: N_("This action is not allowed."),
         404: N_("This page does not exist."),
+        405: N_("This action is not allowed."),
         409: N_("This conflicts with what is already recorded."),
         422: N_("Something in this form is not right: check what you entered."),
     }
