@@ -24,7 +24,7 @@ UNTRANSLATED = {"Carnet", "English", "Français"}
 
 def extracted() -> set[str | tuple[str, ...]]:
     with (HERE / "babel.cfg").open(encoding="utf-8") as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     found: set[str | tuple[str, ...]] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(HERE, method_map, options_map):
         found.add(message if isinstance(message, str) else tuple(m for m in message if m))
@@ -51,7 +51,7 @@ def test_every_string_shown_is_in_the_catalogue_and_translated(language: Languag
     stale = sorted(str(m) for m in entries if m not in wanted)
     assert not stale, f"in {language}'s catalogue but no longer shown: {stale}"
     for message in entries.values():
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = tuple(message.string) if isinstance(message.string, (tuple, list)) else (message.string or "",)
         assert all(strings), f"{language} has no translation for {message.id!r}"
         source = message.id if isinstance(message.id, str) else message.id[0]
         for string in strings:
