@@ -126,8 +126,11 @@ def format_day(value: date, language: Language) -> str:
     return format_date(value, format="long", locale=LOCALES[language])
 
 
+MOMENTS: dict[Language, str] = {"fr": "d MMMM y 'à' HH:mm", "en": "d MMMM y 'at' HH:mm"}
+
+
 def format_moment(value: datetime, language: Language) -> str:
-    return format_datetime(value, format="d MMMM y HH:mm", tzinfo=PARIS, locale=LOCALES[language])
+    return format_datetime(value, format=MOMENTS[language], tzinfo=PARIS, locale=LOCALES[language])
 
 
 def language(request: Request) -> Language:
