@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+import pyotp
 import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import ConsoleMessage, Page, ViewportSize
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, sync_playwright
 
 from carnet.app import create_app
 from carnet.kit.crypto import parse_master_keys
@@ -36,10 +37,37 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SEVERE = {"serious", "critical"}
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Chromium for the tests of this folder only.
+
+    pytest-playwright's own `browser` rests on a session-wide Playwright whose event loop stays current in
+    the main thread until the session ends, so every later test calling asyncio.run() fails; this one stops
+    with the last test of tests/e2e.
+    """
     assert CHROMIUM.exists(), "the browser tests need Debian's chromium: apt-get install -y chromium"
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM)}
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        launched.close()
+
+
+_last_step: dict[str, int] = {}
+
+
+def fresh_code(secret: str) -> str:
+    """The authenticator's code, never one this run already gave for the secret (a code is for one use).
+
+    The first is the previous step's, which Carnet forgives for the phone's clock, so a test signing in three
+    times within one step needs no wait; a fourth waits for the next step.
+    """
+    totp = pyotp.TOTP(secret)
+    present = totp.timecode(datetime.now(UTC))
+    step = max(present - 1, _last_step.get(secret, present - 2) + 1)
+    if step > present + 1:
+        time.sleep(totp.interval - time.time() % totp.interval + 0.05)
+    _last_step[secret] = step
+    return totp.generate_otp(step)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from carnet.portal.web import (
     known_message,
     page,
     redirect,
+    with_query,
 )
 
 __all__ = ["failure", "http_failure", "install", "is_portal"]
@@ -34,7 +35,8 @@ def failure(request: Request, exc: CarnetError) -> Response:
     """A refusal under the portal as a page in the reader's language: never JSON, never a trace."""
     if isinstance(exc, SignInRequired):
         asked = request.url.path if request.method == "GET" else "/patient"
-        return redirect(f"/patient/sign-in?next={asked}" + ("&ended=true" if exc.ended else ""))
+        query = {"next": asked, "ended": "true"} if exc.ended else {"next": asked}
+        return redirect(with_query("/patient/sign-in", **query))
     template = "csrf.html" if isinstance(exc, CsrfRefused) else "error.html"
     return page(request, template, {"message": known_message(request, exc), "status": exc.status}, status=exc.status)
 

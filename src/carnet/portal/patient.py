@@ -27,9 +27,10 @@ from carnet.portal.web import (
     known_message,
     local_path,
     page,
+    patient_unit,
     redirect,
     set_cookie,
-    signed_in,
+    with_query,
 )
 from carnet.records.documents import list_documents
 from carnet.records.schemas import DocumentQuery
@@ -50,7 +51,7 @@ CLASSES = {
     "45": N_("Treatment given"),
     "52": N_("Certificate or declaration"),
     "60": N_("Reimbursement data"),
-    "90": N_("Added by you"),
+    "90": N_("Patient's own document"),
     "95": N_("Administrative document"),
 }
 # Which field a service's refusal is about, by its code; the others go to the summary alone.
@@ -209,7 +210,7 @@ async def sign_in(request: Request) -> Response:
         except CarnetError as exc:
             errors.add("password" if exc.code == "bad-credentials" else "login", known_message(request, exc))
         else:
-            response = redirect(f"/patient/sign-in/code?factor={step.second_factor}&next={next_page}")
+            response = redirect(with_query("/patient/sign-in/code", factor=step.second_factor or "", next=next_page))
             max_age = int(sessions.PENDING_LIFETIME.total_seconds())
             token = step.session_token or ""
             set_cookie(request, response, PENDING_COOKIE, token, max_age=max_age, path=PATIENT_COOKIE_PATH)
@@ -277,8 +278,7 @@ def _signed_in(request: Request, step: Step, next_page: str) -> Response:
 @router.get("/patient")
 def patient_home(request: Request) -> Response:
     """A calm first page: a greeting and the latest documents, as the gate lets the patient see them."""
-    patient = signed_in(request)
-    with unit(request) as ctx:
+    with patient_unit(request) as (ctx, patient):
         summary = record_summary(ctx, patient.actor, patient.patient_id)
         latest = list_documents(
             ctx, patient.actor, patient.patient_id, DocumentQuery(order="-deposited", limit=LATEST)
@@ -293,9 +293,10 @@ def patient_home(request: Request) -> Response:
 
 @router.get("/patient/account")
 def account(request: Request) -> Response:
-    patient = signed_in(request)
+    with patient_unit(request) as (_, patient):
+        session = patient.session
     idle = int(sessions.IDLE_TIMEOUT["patient"].total_seconds() // 60)
-    return page(request, "patient/account.html", {"session": patient.session, "idle_minutes": idle, "signed_in": True})
+    return page(request, "patient/account.html", {"session": session, "idle_minutes": idle, "signed_in": True})
 
 
 @router.post("/patient/sign-out")

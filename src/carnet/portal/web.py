@@ -11,12 +11,14 @@ import hmac
 import io
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carnet.access.actor import Actor
 from carnet.api.deps import SESSION_COOKIE, unit, web
+from carnet.context import Context
 from carnet.identity import accounts, sessions
 from carnet.kit.errors import CarnetError, Forbidden, TooManyAttempts, Unauthenticated
 from carnet.portal.messages import BY_CODE, N_
@@ -194,6 +197,10 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
     )
 
 
+def with_query(path: str, **query: str) -> str:
+    return f"{path}?{urlencode(query, safe='/')}" if query else path
+
+
 def local_path(value: str | None, default: str = "/patient") -> str:
     """A path on this site to go back to; anything else (another host, a scheme, a query) falls back."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 200:
@@ -247,17 +254,19 @@ class SignInRequired(Unauthenticated):
         self.ended = ended
 
 
-def signed_in(request: Request) -> Patient:
-    """The patient of the session cookie; SignInRequired (a redirect to the sign-in page) otherwise."""
+@contextmanager
+def patient_unit(request: Request) -> Iterator[tuple[Context, Patient]]:
+    """The request's one unit of work, with the patient its session cookie proves; SignInRequired otherwise
+    (a redirect to the sign-in page that comes back here)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise SignInRequired(ended=False)
-    try:
-        with unit(request) as ctx:
+    with unit(request) as ctx:
+        try:
             actor, active = accounts.patient_of_session(ctx, token)
-    except Unauthenticated:
-        raise SignInRequired(ended=True) from None
-    return Patient(actor, uuid.UUID(actor.ref), active, token)
+        except Unauthenticated:
+            raise SignInRequired(ended=True) from None
+        yield ctx, Patient(actor, uuid.UUID(actor.ref), active, token)
 
 
 def known_message(request: Request, exc: CarnetError) -> str:
