@@ -3,7 +3,11 @@
 
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: demo test bench conformance
+.PHONY: demo test bench conformance chromium
+
+# The portal's browser tests drive Debian's chromium (tests/e2e), never a browser Playwright downloads.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # pip --target needs no venv module and writes nothing outside this folder.
 .tools/bin/uv:
@@ -17,7 +21,10 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 demo: $(UV)
 	$(UV) run --frozen --no-dev carnet demo
 
-test: .venv
+chromium:
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y chromium; }
+
+test: .venv chromium
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from carnet import portal
 from carnet.api import auth, cards, oauth
 from carnet.api.deps import EVERY_ROUTE, Web
 from carnet.fhir import router as fhir
@@ -30,6 +31,8 @@ def render(request: Request, exc: CarnetError) -> Response:
     if request.url.path == "/oauth/token":  # refused before the endpoint: still in RFC 6749's words
         return oauth.oauth_error(OAuthError("invalid_request", exc.message, status=exc.status))
     headers: dict[str, str] = {}
+    if portal.is_portal(request.url.path):
+        return portal.failure(request, exc)
     if fhir.is_fhir(request):
         if isinstance(exc, Unauthenticated):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -58,6 +61,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.web = Web.build(runtime)
     for router in (auth.router, oauth.router, cards.router, fhir.router):
         app.include_router(router)
+    portal.install(app)
 
     fhir_max_body = runtime.settings.max_document_bytes * 4 // 3 + BODY_OVERHEAD  # base64 contents and metadata
     app.add_middleware(
@@ -71,12 +75,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         return render(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
         if fhir.is_fhir(request):
             return fhir.failure(400, "invalid", message)
+        if portal.is_portal(request.url.path):
+            return portal.http_failure(request, 404)
         return JSONResponse({"code": "invalid", "message": message}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -84,6 +90,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         if fhir.is_fhir(request):
             meaning = {404: "Carnet's FHIR API has no such path.", 405: "This interaction is not supported here."}
             return fhir.failure(exc.status_code, "not-supported", meaning.get(exc.status_code, str(exc.detail)))
+        if portal.is_portal(request.url.path) and exc.status_code >= 400:
+            return portal.http_failure(request, exc.status_code)
         if exc.status_code in (204, 304):
             return await http_exception_handler(request, exc)
         code = "malformed-body" if exc.status_code == 400 else "http-error"
@@ -97,6 +105,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         message = "Carnet failed to answer this request; it has been logged. Try again later."
         if fhir.is_fhir(request):
             return fhir.failure(500, "internal", message)
+        if portal.is_portal(request.url.path):
+            return portal.http_failure(request, 500)
         return JSONResponse({"code": "internal", "message": message}, status_code=500)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "The database does not answer."}})

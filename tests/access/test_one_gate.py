@@ -47,3 +47,23 @@ def test_every_service_touching_patient_data_asks_the_gate() -> None:
     adapters = [p for p in SOURCE.rglob("*.py") if p.parent.name in ("fhir", "portal")] + [SOURCE / "cli.py"]
     for path in adapters:
         assert not any(module == "carnet.access.policy" for module, _ in imported_names(path)), path
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {f"{module}.{name}" for module, name in imported_names(path)}
+    return modules
+
+
+def test_the_portal_reaches_patient_data_only_through_the_services() -> None:
+    """The portal is an adapter: no rule, no SQL, no table, no repository; the services ask the gate for it."""
+    portal = sorted((SOURCE / "portal").rglob("*.py"))
+    assert {p.name for p in portal} >= {"__init__.py", "web.py", "home.py", "patient.py"}
+    forbidden = ("sqlalchemy", "psycopg", "carnet.kit.db", "carnet.access.policy", "carnet.access.gate")
+    for path in portal:
+        for module in _imported_modules(path):
+            assert not module.startswith(forbidden), (path.name, module)
+            assert ".repository" not in module and ".models" not in module, (path.name, module)
+            assert module not in {"carnet.access.gate", "carnet.records.service.load_record"}, (path.name, module)

@@ -1,0 +1,48 @@
+"""The web portal: server-rendered pages over the same services as the APIs (see web.py for the shared parts)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from carnet.kit.errors import CarnetError, NotFound
+from carnet.portal import home, patient
+from carnet.portal.web import (
+    HERE,
+    CsrfRefused,
+    SecurityHeaders,
+    SignInRequired,
+    is_portal,
+    known_message,
+    page,
+    redirect,
+    with_query,
+)
+
+__all__ = ["failure", "http_failure", "install", "is_portal"]
+
+
+def install(app: FastAPI) -> None:
+    """The portal's pages, its static files and its headers, on the application."""
+    app.include_router(home.router)
+    app.include_router(patient.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(SecurityHeaders)
+
+
+def failure(request: Request, exc: CarnetError) -> Response:
+    """A refusal under the portal as a page in the reader's language: never JSON, never a trace."""
+    if isinstance(exc, SignInRequired):
+        asked = request.url.path if request.method == "GET" else "/patient"
+        query = {"next": asked, "ended": "true"} if exc.ended else {"next": asked}
+        return redirect(with_query("/patient/sign-in", **query))
+    template = "csrf.html" if isinstance(exc, CsrfRefused) else "error.html"
+    return page(request, template, {"message": known_message(request, exc), "status": exc.status}, status=exc.status)
+
+
+def http_failure(request: Request, status: int) -> Response:
+    """No such page (404, a path parameter out of range too), a method it does not take, or Carnet's own failure."""
+    exc = NotFound("This page does not exist.") if status == 404 else CarnetError(f"HTTP {status}")
+    exc.status = status
+    return failure(request, exc)
