@@ -12,14 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from carnet.access.models import MatrixVersion
+from carnet.identity import accounts
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine
 from carnet.kit.embedded import database_url_for, ensure_database
 from carnet.records.models import Document, Record
+from carnet.runtime import start_runtime
+from carnet.settings import Settings
 from carnet.synthetic import synthetic_patient
 
 CARNET = shutil.which("carnet") or "carnet"
@@ -126,9 +131,9 @@ def test_demo_creates_its_key_seeds_and_tells_how_to_start(
     result = run(env, "demo", "--patients", "5", "--no-serve")
     assert result.returncode == 0, result.stderr
     assert Path(base_env["CARNET_DATA_DIR"], "dev-master.key").stat().st_mode & 0o077 == 0
-    ins, identity = synthetic_patient(1, 0)
+    ins, identity = synthetic_patient(1, 2)  # the first two have their accounts made; the third activates
     handed = next(line for line in result.stdout.splitlines() if identity.family_name in line)
-    assert f"NIR {ins[:13]}, card SIM" in handed
+    assert f"activate at /patient/activate with NIR {ins[:13]}, card SIM" in handed
     assert re.search(r"code [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$", handed)  # a real, usable activation code
     assert "Demo data: 5 new records" in result.stdout
     assert "Demo data: 0 new records, 5 already there." in run(env, "demo", "--patients", "5", "--no-serve").stdout
@@ -219,3 +224,29 @@ def test_a_second_terminal_after_the_demo_needs_no_variable(
         assert result.returncode == 0, (command, result.stderr)
     production = run({**env, "CARNET_ENV": "production"}, "audit", "verify")  # never a key from a file by default
     assert production.returncode == 2 and "No master key" in production.stderr, production.stderr
+
+
+def test_the_demo_prints_sign_ins_that_work_at_once_and_a_rerun_keeps_them(
+    fresh_database: Callable[[], str], base_env: dict[str, str]
+) -> None:
+    """Issue 12.6: demo accounts activated, password and TOTP secret printed; a rerun replaces nothing."""
+    url = fresh_database()
+    env = {**base_env, "CARNET_DATABASE_URL": url}
+    first = run(env, "demo", "--patients", "3", "--no-serve")
+    assert first.returncode == 0, first.stderr
+    found = re.search(r"sign in as demo\.totp, password (\S+), TOTP secret ([A-Z2-7]{32})", first.stdout)
+    assert found, first.stdout
+    password, secret = found.groups()
+    assert "sign in as demo.email" in first.stdout and "activate at /patient/activate" in first.stdout
+    again = run(env, "demo", "--patients", "3", "--no-serve")
+    assert f"password {password}, TOTP secret {secret}" in again.stdout  # the same account, not a new one
+    settings = Settings(database_url=SecretStr(url), data_dir=Path(base_env["CARNET_DATA_DIR"]))
+    runtime = start_runtime(settings.model_copy(update={"master_key_file": settings.dev_master_key_file}))
+    with runtime.unit_of_work() as ctx:
+        step = accounts.sign_in(ctx, login="demo.totp", password=password, address="192.0.2.1")
+    assert step.refusal is None and step.session_token
+    with runtime.unit_of_work() as ctx:
+        code = pyotp.TOTP(secret).now()
+        done = accounts.second_factor(ctx, pending_token=step.session_token, code=code, address="192.0.2.1")
+    assert done.refusal is None and done.session_token
+    runtime.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from carnet.kit.db import migrate as apply_migrations
 from carnet.kit.errors import ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
-from carnet.notify.worker import LogSmsSender, Sender, SmtpEmailSender, run_worker
+from carnet.notify.worker import ConsoleEmailSender, LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.document_convert import convert_documents, documents_to_convert
 from carnet.records.profile_convert import convert_entries, entries_to_convert
 from carnet.records.repository import record_ids_for_ins
@@ -147,7 +148,20 @@ def demo(
     out.print(f"Carnet answers at http://{settings.host}:{settings.port} (API description at /docs).")
     out.print("In another terminal: `source .venv/bin/activate`, then `carnet audit verify` or `carnet matrix show`.")
     if serve_http:
-        _serve(runtime, settings.host, settings.port)
+        stop = threading.Event()
+        senders: dict[str, Sender] = {"email": ConsoleEmailSender(out.print), "sms": LogSmsSender()}
+        worker_thread = threading.Thread(
+            target=run_worker,
+            args=(runtime.sessions, runtime.keys, senders),
+            kwargs={"once": False, "interval": 1.0, "stop": stop},
+            name="demo-outbox",
+            daemon=True,
+        )
+        worker_thread.start()  # the demo delivers its own notifications, e-mail to this terminal
+        try:
+            _serve(runtime, settings.host, settings.port)
+        finally:
+            stop.set()
 
 
 def _dev_key_file(path: Path) -> Path:

@@ -8,15 +8,20 @@ national identity provider and real cards.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import uuid
+from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
 
 import typer
 
 from carnet.access.actor import Actor, Mode
 from carnet.api.deps import Web
 from carnet.cli_support import build_runtime, friendly_errors, out
-from carnet.identity import cards, clients, operators
+from carnet.identity import accounts, cards, clients, operators
+from carnet.identity.accounts import SecondFactor
 from carnet.identity.cards import CardShown, SimulatedCard
 from carnet.identity.models import DirectoryEntry, VitaleCard
 from carnet.identity.tokens import parse_scopes
@@ -179,18 +184,68 @@ def clients_add(
     out.print(f"client_secret={client.client_secret}", highlight=False)
 
 
+# The demo's first two patients get an account at once (development only): one signs in with an
+# authenticator app (TOTP), one with a code by e-mail, printed in the demo's terminal. The third keeps an
+# activation code, to try the activation journey. What the demo chose is kept in a file of the data folder,
+# readable by its owner only, so a rerun prints the same sign-ins and replaces no account.
+DEMO_ACCOUNTS: tuple[tuple[str, SecondFactor], ...] = (("demo.totp", "totp"), ("demo.email", "email"))
+DEMO_PASSWORD = "tilleul-ardoise-carnet-27"  # noqa: S105 (the demo's accounts, development only, printed)
+
+
 def print_demo_credentials(runtime: Runtime, people: list[tuple[str, PatientIdentity]]) -> None:
-    """For each demo patient: their card, and a fresh activation code handed out by a demo desk."""
+    """For each demo patient: a sign-in that works at once in the portal, or their card and an activation code."""
     desk = Actor.desk("DEMODESK")
-    out.print("Demo patients: activate an account with POST /auth/activate (NIR, card serial, code):")
-    for ins, identity in people:
+    kept = _demo_accounts_file(runtime.settings)
+    known: dict[str, dict[str, str]] = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else {}
+    out.print(f"Demo patients (portal: {runtime.settings.public_url.rstrip('/')}/):")
+    for index, (ins, identity) in enumerate(people):
         card = ensure_simulated_card(runtime, ins)
         with runtime.unit_of_work() as ctx:
             challenge = cards.issue_challenge(ctx, desk)
             shown = CardShown(challenge.id, card.serial, card.sign(challenge, cards.reader_of(desk)))
-            code = cards.reissue_activation_code(ctx, desk, shown)
+            login, factor = DEMO_ACCOUNTS[index] if index < len(DEMO_ACCOUNTS) else (None, None)
+            if login is None or factor is None:
+                code = cards.reissue_activation_code(ctx, desk, shown)
+                out.print(
+                    f"  {identity.given_names} {identity.family_name}: activate at /patient/activate with NIR "
+                    f"{ins[:13]}, card {card.serial}, code {code.code}",
+                    highlight=False,
+                )
+                continue
+            if not accounts.login_in_use(ctx, login):
+                code = cards.reissue_activation_code(ctx, desk, shown)
+                form = accounts.Activation(
+                    nir=ins[:13],
+                    card_serial=card.serial,
+                    code=code.code,
+                    login=login,
+                    password=DEMO_PASSWORD,
+                    second_factor=factor,
+                    email=f"{login}@carnet.localhost" if factor == "email" else None,
+                )
+                step = accounts.activate(ctx, form, address="127.0.0.1")
+                secret = parse_qs(urlsplit(step.totp_uri).query)["secret"][0] if step.totp_uri else ""
+                known[login] = {"totp_secret": secret}
+        how = (
+            f"TOTP secret {known.get(login, {}).get('totp_secret', '(printed on the first run)')}"
+            if factor == "totp"
+            else "the code by e-mail appears in this terminal"
+        )
         out.print(
-            f"  {identity.given_names} {identity.family_name}: NIR {ins[:13]}, card {card.serial}, code {code.code}",
+            f"  {identity.given_names} {identity.family_name}: sign in as {login}, password {DEMO_PASSWORD}, {how}",
             highlight=False,
         )
+    _write_private(kept, json.dumps(known))
     out.print("A doctor's bearer token: carnet token --rpps 10000000017 --profession 10", highlight=False)
+
+
+def _demo_accounts_file(settings: Settings) -> Path:
+    return settings.data_dir / "dev-demo-accounts.json"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds the demo's TOTP secret)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -199,6 +199,11 @@ def activate(ctx: Context, form: Activation, *, address: str) -> Step:
     return step
 
 
+def login_in_use(ctx: Context, login: str) -> bool:
+    """Whether an account signs in with this login (the demo asks before activating its accounts)."""
+    return _account(ctx, login.strip().lower()) is not None
+
+
 def _account(ctx: Context, login: str) -> PatientAccount | None:
     return ctx.session.scalars(
         select(PatientAccount).where(PatientAccount.login == login.strip().lower())

@@ -10,6 +10,7 @@ import json
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -67,6 +68,17 @@ class LogSmsSender:
 
     def send(self, message: Outgoing) -> None:
         _log.info("SMS %s to %s: %s", message.message_id, mask(message.recipient), message.body)
+
+
+class ConsoleEmailSender:
+    """`carnet demo` only: each e-mail printed whole in the demo's terminal, so a sign-in code sent by e-mail
+    reaches the person trying Carnet with no mail relay to set up. Never used outside development."""
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self.write = write
+
+    def send(self, message: Outgoing) -> None:
+        self.write(f"E-mail to {message.recipient}: {message.subject}\n  {message.body}")
 
 
 def mask(recipient: str) -> str:
