@@ -12,8 +12,12 @@ from sqlalchemy import select, update
 from carnet.audit.models import AuditEntry
 from carnet.identity.models import LoginSession
 from carnet.kit import clock
+from carnet.records.document_checks import accept_document
+from carnet.records.document_legacy import from_metadata
+from carnet.records.documents import deposit_resource
 from carnet.runtime import Runtime
 from tests.api.flows import new_login, outbox_text
+from tests.factories import PDF, SYSTEM, document_meta
 from tests.http_fixtures import PASSWORD, Person, totp_now
 from tests.portal.forms import activation_form, field_error, post, sign_in, summary_links, totp_uri_of, unescaped
 from tests.portal.patients import FIRST_DOCUMENT, SECOND_DOCUMENT, ready_patient
@@ -202,3 +206,22 @@ def test_sign_out_ends_this_session_and_sign_out_everywhere_ends_the_others(
     assert "Toutes les sessions de votre compte sont terminées" in laptop.get(everywhere.headers["location"]).text
     assert phone.get("/patient", follow_redirects=False).headers["location"].endswith("&ended=true")
     assert laptop.get("/patient", follow_redirects=False).status_code == 303
+
+
+def test_a_preliminary_document_says_preliminary_on_the_home_page(
+    client_for: Client, runtime: Runtime, person: Person
+) -> None:
+    """Issue 19, meaning in every view: a report its writer called preliminary is not shown as a final one."""
+    client = client_for()
+    patient_id, login, uri = _activated(client, runtime, person)
+    resource = from_metadata(patient_id, document_meta(title="Compte rendu provisoire"), PDF)
+    resource["docStatus"] = "preliminary"
+    with runtime.unit_of_work() as ctx:
+        deposit_resource(ctx, SYSTEM, accept_document(resource), PDF)
+    first = post(client, "/patient/sign-in", {"login": login, "password": PASSWORD, "next": "/patient"})
+    assert first.status_code == 303
+    post(client, "/patient/sign-in/code", {"code": totp_now(uri), "next": "/patient"}, token_from="/")
+    item = client.get("/patient").text.split("Compte rendu provisoire")[1].split("</li>")[0]
+    assert "Provisoire" in item
+    others = client.get("/patient").text.split("Compte rendu provisoire")[0]
+    assert "Provisoire" not in others  # the final ones carry no status

@@ -54,6 +54,12 @@ CLASSES = {
     "90": N_("Patient's own document"),
     "95": N_("Administrative document"),
 }
+# A document whose writer did not call it final says so (issue 19: a preliminary report reads preliminary).
+DOC_STATUSES = {
+    "preliminary": N_("Preliminary"),
+    "amended": N_("Amended"),
+    "entered-in-error": N_("Entered in error"),
+}
 # Which field a service's refusal is about, by its code; the others go to the summary alone.
 ACTIVATION_FIELDS = {
     "invalid-ins": "nir",
@@ -287,7 +293,14 @@ def patient_home(request: Request) -> Response:
     return page(
         request,
         "patient/home.html",
-        {"name": name, "documents": latest, "classes": CLASSES, "closed": summary.state != "open", "signed_in": True},
+        {
+            "name": name,
+            "documents": latest,
+            "classes": CLASSES,
+            "doc_statuses": DOC_STATUSES,
+            "closed": summary.state != "open",
+            "signed_in": True,
+        },
     )
 
 
