@@ -2,12 +2,15 @@
 
     uv run --group bench python -m bench.bench_fhir --patients 2000 --users 16 --seconds 30
 
-Seeds N synthetic patients (5 documents each) on the embedded server, authorises one doctor on all of
-them, then starts `carnet serve` and a bare FastAPI hello-world (bench/hello.py), each a uvicorn process
-with one worker and uvicorn's access log (as `carnet serve` runs it), and runs locust headless against
-each in turn: DocumentReference searches (a random patient's first page), MHD document bundles (one
-document each), and the hello-world. It prints requests per second, p50 and p99 for each, and the ratio
-of each to the hello-world.
+Seeds N synthetic patients (5 documents, a blood group, sometimes an allergy each) on the embedded server,
+adds three body weights to each record's profile, authorises one doctor on all of them, then starts
+`carnet serve` and a bare FastAPI hello-world (bench/hello.py), each a uvicorn process with one worker and
+uvicorn's access log (as `carnet serve` runs it), and runs locust headless against each in turn:
+DocumentReference searches (a random patient's first page), MHD document bundles (one document each),
+Observation searches (a random patient's first page of the profile's observations), Observation writes (a
+body weight in kg), and the hello-world. It prints requests per second, p50 and p99 for each, the ratio of
+each to the hello-world, the SQL statements each costs, and the stored bytes per profile entry and per
+document's metadata, measured by SQL on the bench database after the run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -22,14 +26,17 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select, text
 from tests.fhir.documents import bundle
 
+from bench.observations import body_weight
+from carnet.access.actor import Actor
 from carnet.access.service import grant_authorisation
 from carnet.api.deps import Web
 from carnet.app import create_app
@@ -37,11 +44,14 @@ from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
 from carnet.records.models import Record
+from carnet.records.profile import add_profile_entry
 from carnet.runtime import Runtime
 from carnet.settings import Settings
 from carnet.synthetic import seed_population
 
 DOCTOR_RPPS = "10000000017"
+WEIGHTS_PER_RECORD = 3
+LOADS = ("hello", "search", "bundle", "profile-search", "profile-write")
 
 
 def free_port() -> int:
@@ -70,9 +80,12 @@ def run_locust(host: str, label: str, users: int, seconds: int, out: Path, env: 
         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", host, "--tags", label,
         "--csv", str(prefix), "--loglevel", "WARNING",
     ]  # fmt: skip
-    subprocess.run(command, check=False, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 (our own command line)
+    with open(f"{prefix}.log", "w") as log:
+        subprocess.run(command, check=False, env=env, stdout=log, stderr=log)  # noqa: S603 (our own command line)
     with open(f"{prefix}_stats.csv", newline="") as stats:
-        row = next(r for r in csv.DictReader(stats) if r["Name"] == label)
+        row = next((r for r in csv.DictReader(stats) if r["Name"] == label), None)
+    if row is None:
+        raise SystemExit(f"locust measured no {label} request; see {prefix}.log")
     return {
         "requests": float(row["Request Count"]),
         "failures": float(row["Failure Count"]),
@@ -83,7 +96,7 @@ def run_locust(host: str, label: str, users: int, seconds: int, out: Path, env: 
 
 
 def statements_per_request(runtime: Runtime, token: str, patients: list[str]) -> dict[str, float]:
-    """SQL statements one search and one bundle cost, counted in-process (BEGIN and COMMIT are not statements)."""
+    """SQL statements one call of each load costs, counted in-process (BEGIN and COMMIT are not statements)."""
     counted = 0
 
     def count(*_args: object) -> None:
@@ -91,14 +104,18 @@ def statements_per_request(runtime: Runtime, token: str, patients: list[str]) ->
         counted += 1
 
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
-    calls: dict[str, Callable[[TestClient, str], object]] = {
-        "search": lambda c, p: c.get(f"/fhir/DocumentReference?patient={p}&_count=20", headers=headers),
-        "bundle": lambda c, p: c.post("/fhir", json=bundle(p, count=1), headers=headers),
+    calls: dict[str, tuple[Callable[[TestClient, str], httpx.Response], int]] = {
+        "search": (lambda c, p: c.get(f"/fhir/DocumentReference?patient={p}&_count=20", headers=headers), 200),
+        "bundle": (lambda c, p: c.post("/fhir", json=bundle(p, count=1), headers=headers), 200),
+        "profile-search": (lambda c, p: c.get(f"/fhir/Observation?patient={p}&_count=20", headers=headers), 200),
+        "profile-write": (lambda c, p: c.post("/fhir/Observation", json=body_weight(p), headers=headers), 201),
     }
     figures = {}
     with TestClient(create_app(runtime)) as client:
-        for name, call in calls.items():
-            call(client, patients[0])  # warm: the first call of a kind loads the matrix and compiles statements
+        for name, (call, status) in calls.items():
+            warm = call(client, patients[0])  # the first call of a kind loads the matrix and compiles statements
+            if warm.status_code != status:
+                raise SystemExit(f"{name}: {warm.status_code} {warm.text[:300]}")
             event.listen(runtime.engine, "before_cursor_execute", count)
             counted = 0
             for patient in patients[1:21]:
@@ -106,6 +123,65 @@ def statements_per_request(runtime: Runtime, token: str, patients: list[str]) ->
             event.remove(runtime.engine, "before_cursor_execute", count)
             figures[name] = counted / 20
     return figures
+
+
+def seed_weights(runtime: Runtime, patients: list[str]) -> None:
+    """Three body weights in each record's profile (the seed gives a blood group and sometimes an allergy)."""
+    actor = Actor.system("seed")
+    rng = random.Random(19)
+    for start in range(0, len(patients), 200):
+        with runtime.unit_of_work() as ctx:
+            for patient in patients[start : start + 200]:
+                for _ in range(WEIGHTS_PER_RECORD):
+                    day = datetime.now(UTC).date() - timedelta(days=rng.randrange(1, 3650))
+                    weight = {"kind": "weight", "kilograms": round(rng.uniform(45, 110), 1), "measured_on": day}
+                    add_profile_entry(
+                        ctx, actor, uuid.UUID(patient), weight, source_class="11", author_rpps=DOCTOR_RPPS
+                    )
+
+
+def columns(engine: Engine, table: str) -> set[str]:
+    query = text("SELECT column_name FROM information_schema.columns WHERE table_name = :t")
+    with engine.connect() as connection:
+        return set(connection.scalars(query, {"t": table}))
+
+
+def stored_bytes(engine: Engine, loads_began: datetime) -> list[tuple[str, ...]]:
+    """Average stored bytes per profile entry and per document's metadata, seeded and written over FHIR apart.
+
+    octet_length of each encrypted column (ciphertext, nonce and tag; already incompressible), and
+    pg_column_size of the whole row (what the row takes, its plain columns included)."""
+    rows: list[tuple[str, ...]] = []
+    profile = [c for c in ("payload_ct", "resource_ct") if c in columns(engine, "profile_entries")]
+    document = [c for c in ("title_ct", "author_name_ct", "resource_ct") if c in columns(engine, "documents")]
+    versions = "resource_ct" in columns(engine, "document_versions")
+    averages = ", ".join(f"avg(octet_length({c}))" for c in profile)
+    profile_query = text(
+        f"SELECT kind, recorded_at >= :t AS written, count(*), {averages}, avg(pg_column_size(p.*)) "  # noqa: S608
+        "FROM profile_entries p GROUP BY 1, 2 ORDER BY 2, 1"
+    )
+    doc_averages = ", ".join(f"avg(octet_length({c}))" for c in document)
+    document_query = text(
+        f"SELECT deposited_at >= :t AS written, count(*), {doc_averages}, avg(pg_column_size(d.*)) "  # noqa: S608
+        "FROM documents d GROUP BY 1 ORDER BY 1"
+    )
+    version_query = text(
+        "SELECT d.deposited_at >= :t, avg(octet_length(v.resource_ct)) FROM document_versions v "
+        "JOIN documents d ON d.id = v.document_id GROUP BY 1"
+    )
+    with engine.connect() as connection:
+        for kind, written, n, *sizes in connection.execute(profile_query, {"t": loads_began}):
+            named = ", ".join(f"{c} {s:.0f}" for c, s in zip([*profile, "row"], sizes, strict=True) if s is not None)
+            rows.append(("profile", kind, "written over FHIR" if written else "seeded", f"{n}", named))
+        version_sizes: dict[bool, float] = {}
+        if versions:
+            version_sizes = {w: size for w, size in connection.execute(version_query, {"t": loads_began})}
+        for written, n, *sizes in connection.execute(document_query, {"t": loads_began}):
+            names = [*document, "row", "document_versions.resource_ct"]
+            sizes.append(version_sizes.get(written))
+            named = ", ".join(f"{c} {s:.0f}" for c, s in zip(names, sizes, strict=True) if s is not None)
+            rows.append(("document", "", "written over FHIR" if written else "seeded", f"{n}", named))
+    return rows
 
 
 def main() -> None:
@@ -126,12 +202,15 @@ def main() -> None:
     seed_population(runtime.unit_of_work, patients=args.patients, documents_per_patient=5)
     with runtime.unit_of_work() as ctx:
         patients = [str(p) for p in ctx.session.scalars(select(Record.patient_id))]
+    seed_weights(runtime, patients)
+    with runtime.unit_of_work() as ctx:
         for patient in patients:
             grant_authorisation(ctx, uuid.UUID(patient), DOCTOR_RPPS, scope="read_write", via="patient")
     print(f"seeded {len(patients)} records and authorised the doctor in {time.perf_counter() - began:.0f} s")
     token = Web.issuer_for(settings).for_professional(rpps=DOCTOR_RPPS, profession="10")
+    loads_began = datetime.now(UTC)
     costs = statements_per_request(runtime, token, patients)
-    print(f"SQL statements per request: search {costs['search']:.1f}, one-document bundle {costs['bundle']:.1f}")
+    print("SQL statements per request: " + ", ".join(f"{name} {n:.1f}" for name, n in costs.items()))
     engine.dispose()
 
     carnet_port, hello_port = free_port(), free_port()
@@ -145,7 +224,8 @@ def main() -> None:
         "CARNET_BENCH_PATIENTS": ",".join(patients[:1000]),
     }
     serve = ["carnet", "serve", "--port", str(carnet_port)]
-    carnet = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    server_log = open(work / "carnet-serve.log", "w")  # noqa: SIM115 (open while the server runs)
+    carnet = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=server_log)  # noqa: S603
     hello = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port), "--log-level", "info"],
         env=env,
@@ -155,24 +235,32 @@ def main() -> None:
     try:
         wait_for(f"http://127.0.0.1:{carnet_port}/health")
         wait_for(f"http://127.0.0.1:{hello_port}/hello")
-        results = {
-            "hello": run_locust(f"http://127.0.0.1:{hello_port}", "hello", args.users, args.seconds, work, env),
-            "search": run_locust(f"http://127.0.0.1:{carnet_port}", "search", args.users, args.seconds, work, env),
-            "bundle": run_locust(f"http://127.0.0.1:{carnet_port}", "bundle", args.users, args.seconds, work, env),
-        }
+        results = {}
+        for name in LOADS:  # one at a time; the profile is searched before the writes add to it
+            port = hello_port if name == "hello" else carnet_port
+            results[name] = run_locust(f"http://127.0.0.1:{port}", name, args.users, args.seconds, work, env)
     finally:
         carnet.terminate()
         hello.terminate()
         carnet.wait(10)
         hello.wait(10)
+        server_log.close()
     floor = results["hello"]["rps"]
     print(f"{args.patients} records, {args.users} users, {args.seconds} s each, one uvicorn worker per server")
-    print("| load | requests | failures | req/s | p50 (ms) | p99 (ms) | req/s vs hello-world |")
-    print("|---|---|---|---|---|---|---|")
+    print("| load | requests | failures | req/s | p50 (ms) | p99 (ms) | req/s vs hello-world | statements |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         ratio = r["rps"] / floor if floor else 0.0
         counts = f"{r['requests']:.0f} | {r['failures']:.0f}"
-        print(f"| {name} | {counts} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | {ratio:.3f} |")
+        statements = f"{costs[name]:.1f}" if name in costs else "n/a"
+        print(f"| {name} | {counts} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | {ratio:.3f} | {statements} |")
+    engine = make_engine(url)
+    print("stored bytes per entry (averages; octet_length of each encrypted column, pg_column_size of the row):")
+    print("| table | kind | entries | count | bytes |")
+    print("|---|---|---|---|---|")
+    for row in stored_bytes(engine, loads_began):
+        print("| " + " | ".join(row) + " |")
+    engine.dispose()
 
 
 if __name__ == "__main__":
