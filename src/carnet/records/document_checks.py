@@ -20,7 +20,7 @@ import base64
 import copy
 import hashlib
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,10 +31,11 @@ from pydantic import ValidationError
 
 from carnet.access.gate import NO_SUCH_RECORD
 from carnet.fhir.ids import parse_item_id
+from carnet.fhir.wire import structure_problem
 from carnet.kit import clock
 from carnet.kit.errors import BadRequest, Invalid, NotFound
 from carnet.records.document_types import DR, EXT_DEPOSITOR, DocumentFacts, derive_document
-from carnet.records.profile_checks import patient_of
+from carnet.records.profile_checks import check_references
 
 DAY = timedelta(days=1)
 
@@ -64,23 +65,9 @@ def validated(body: Any, name: str) -> FHIRAbstractModel:
     try:
         model: FHIRAbstractModel = get_fhir_model_class(name).model_validate(body)
     except ValidationError as exc:
-        where, message = first_problem(name, exc)
+        where, message = structure_problem(name, exc)
         raise BadRequest(f"{where}: {message}", code="invalid-resource", expression=where) from None
     return model
-
-
-def first_problem(name: str, exc: ValidationError) -> tuple[str, str]:
-    first = exc.errors()[0]
-    where = name
-    for part in first.get("loc", ()):
-        if isinstance(part, int):
-            where += f"[{part}]"
-        elif str(part).replace("_", "").isalnum():
-            where += f".{part}"
-    message = " ".join(str(first.get("msg", "invalid")).split()).removeprefix("Value error, ")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown element"
-    return where, message
 
 
 def accept_document(body: Any, *, model: FHIRAbstractModel | None = None) -> AcceptedDocument:
@@ -88,7 +75,7 @@ def accept_document(body: Any, *, model: FHIRAbstractModel | None = None) -> Acc
     model = model or validated(body, DR)
     resource = copy.deepcopy(body)
     patient_id = _subject(resource)
-    _check_references(resource, patient_id)
+    check_references(resource, patient_id)
     attachment = resource["content"][0]["attachment"] if len(resource.get("content") or []) == 1 else {}
     facts = derive_document(resource)
     if facts.status != "current":
@@ -139,41 +126,6 @@ def _subject(resource: Mapping[str, Any]) -> uuid.UUID:
         return uuid.UUID(reference.removeprefix("Patient/"))
     except ValueError:
         raise NotFound(NO_SUCH_RECORD) from None
-
-
-def _walk(value: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    if isinstance(value, Mapping):
-        yield where, value
-        for key, child in value.items():
-            yield from _walk(child, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk(child, f"{where}[{index}]")
-
-
-def _check_references(resource: Mapping[str, Any], patient_id: uuid.UUID) -> None:
-    local: set[str] = set()
-    for where, element in _walk(resource, DR):
-        reference = element.get("reference")
-        if not isinstance(reference, str):
-            continue
-        if reference.startswith("#"):
-            local.add(reference[1:])
-        other = patient_of(reference)
-        if other is not None and other != str(patient_id):
-            raise Invalid(
-                f"{where}.reference names another patient than this record's: a record holds one patient's data.",
-                code="other-patient",
-                expression=f"{where}.reference",
-            )
-    for index, contained in enumerate(resource.get("contained") or []):
-        if isinstance(contained, Mapping) and contained.get("id") not in local:
-            raise Invalid(
-                f"{DR}.contained[{index}] is referenced from nowhere in the resource (reference it as "
-                f"#{contained.get('id')} or leave it out).",
-                code="unreferenced-contained",
-                expression=f"{DR}.contained[{index}]",
-            )
 
 
 def _no_depositor(resource: Mapping[str, Any]) -> None:

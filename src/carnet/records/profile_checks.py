@@ -21,6 +21,7 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from pydantic import ValidationError
 
+from carnet.fhir.wire import structure_problem
 from carnet.kit.errors import BadRequest, Invalid
 from carnet.records.profile_types import PROFILE_TYPES
 
@@ -43,28 +44,14 @@ def accept_resource(body: Any, patient_id: uuid.UUID, expected: str | None = Non
     try:
         model = get_fhir_model_class(name).model_validate(body)
     except ValidationError as exc:
-        where, message = _first_problem(name, exc)
+        where, message = structure_problem(name, exc)
         raise BadRequest(f"{where}: {message}", code="invalid-resource", expression=where) from None
     resource = copy.deepcopy(body)
     _check_subject(resource, PROFILE_TYPES[name].subject, patient_id)
-    _check_references(resource, patient_id)
+    check_references(resource, patient_id)
     _check_quantities(model, name)
     _check_security(resource)
     return resource
-
-
-def _first_problem(name: str, exc: ValidationError) -> tuple[str, str]:
-    first = exc.errors()[0]
-    where = name
-    for part in first.get("loc", ()):
-        if isinstance(part, int):
-            where += f"[{part}]"
-        elif str(part).replace("_", "").isalnum():
-            where += f".{part}"
-    message = " ".join(str(first.get("msg", "invalid")).split()).removeprefix("Value error, ")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown element"
-    return where, message
 
 
 def patient_of(reference: str) -> str | None:
@@ -98,7 +85,8 @@ def _walk(value: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
             yield from _walk(child, f"{where}[{index}]")
 
 
-def _check_references(resource: Mapping[str, Any], patient_id: uuid.UUID) -> None:
+def check_references(resource: Mapping[str, Any], patient_id: uuid.UUID) -> None:
+    """No reference to another patient; every contained resource referenced (profile entries and documents)."""
     name = str(resource["resourceType"])
     local: set[str] = set()
     for where, element in _walk(resource, name):
