@@ -23,6 +23,7 @@ from carnet.access.service import (
     unblock,
 )
 from carnet.context import Context
+from carnet.identity.directory import set_entry
 from carnet.kit import clock
 from carnet.kit.errors import Forbidden, Invalid, NotFound
 from carnet.records.documents import (
@@ -139,6 +140,17 @@ def test_the_regular_doctor_is_authorised_implicitly_and_sees_masked_documents(
     set_regular_doctor(ctx, patient, patient_id, None)
     with pytest.raises(Forbidden):
         list_documents(ctx, DOCTOR, patient_id, DocumentQuery())
+
+
+def test_only_a_doctor_can_be_the_regular_doctor(ctx: Context, patient_id: uuid.UUID) -> None:
+    """A nurse the directory knows is refused; a number it does not know stays allowed (the API's callers)."""
+    patient = Actor.patient(patient_id)
+    set_entry(ctx.session, operator="test", rpps=NURSE.ref, name="Inès Nurse", profession="60", email="n@example.org")
+    with pytest.raises(Invalid, match="Only a doctor"):
+        set_regular_doctor(ctx, patient, patient_id, NURSE.ref)
+    assert read_settings(ctx, patient, patient_id).regular_doctor_rpps is None
+    set_regular_doctor(ctx, patient, patient_id, DOCTOR.ref)
+    assert read_settings(ctx, patient, patient_id).regular_doctor_rpps == DOCTOR.ref
 
 
 def test_a_masked_document_stays_visible_to_its_author(ctx: Context, patient_id: uuid.UUID) -> None:

@@ -145,3 +145,26 @@ def test_the_trail_outlives_a_destroyed_record(ctx: Context) -> None:
         access_history(ctx, patient, patient_id)
     report = audit_service.verify(ctx.session, [patient_id])
     assert report.breaks == [] and report.entries == 4  # open, deposit, request destruction, destroy
+
+
+def test_the_history_gives_its_parts_and_can_leave_out_the_readers_own_doings(ctx: Context) -> None:
+    patient_id = open_test_record(ctx)
+    patient = Actor.patient(patient_id)
+    document_id = deposit_document(ctx, SYSTEM, patient_id, document_meta(title="Échographie"), PDF)
+    authorise(ctx, patient, patient_id, DOCTOR.ref)
+    list_documents(ctx, patient, patient_id, DocumentQuery())
+    get_document(ctx, DOCTOR, patient_id, document_id)
+    declare_emergency(ctx, Actor.professional(NURSE.ref, "60", mode=Mode.EMERGENCY), patient_id, "Chute, inconsciente")
+    flush_trail(ctx)
+    every = access_history(ctx, patient, patient_id).lines
+    assert {line.actor_kind for line in every} >= {"patient", "professional"}
+    (setting,) = [line for line in every if line.action == "settings.change"]
+    assert (setting.detail, setting.about) == ("authorise", DOCTOR.ref)
+    (read,) = [line for line in every if line.action == "document.read"]
+    assert (read.document_title, read.document_date) == ("Échographie", date(2026, 3, 3))
+    (declared,) = [line for line in every if line.action == "emergency.declare"]
+    assert declared.reason == "Chute, inconsciente" and declared.emergency
+    others = access_history(ctx, patient, patient_id, hide_own=True)
+    assert others.lines and all(line.actor_kind != "patient" for line in others.lines)
+    assert {line.action for line in others.lines} >= {"document.read", "emergency.declare"}
+    assert {rpps for rpps, _ in others.professionals} == {DOCTOR.ref, NURSE.ref}

@@ -15,6 +15,7 @@ from carnet.access.models import AccessSettings, Authorisation, Block, Emergency
 from carnet.access.policy import Action
 from carnet.access.schemas import AuthorisationView, EpisodeView, SettingsView
 from carnet.context import Context
+from carnet.identity.directory import names_of
 from carnet.kit import clock
 from carnet.kit.errors import Invalid
 from carnet.kit.identifiers import parse_rpps
@@ -25,6 +26,7 @@ from carnet.records.service import load_record, record_identity
 AUTHORISATION_LIFETIME = timedelta(days=365)
 MAX_EPISODE = timedelta(hours=24)
 MIN_JUSTIFICATION = 15
+DOCTOR = "10"  # the profession a regular doctor ("médecin traitant") has
 
 
 def _settings_row(ctx: Context, patient_id: uuid.UUID) -> AccessSettings:
@@ -97,6 +99,9 @@ def unblock(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str) -> Non
 def set_regular_doctor(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: str | None) -> None:
     """Designate the regular doctor ("médecin traitant"), who is authorised implicitly; None removes them."""
     rpps = parse_rpps(rpps) if rpps is not None else None
+    listed = names_of(ctx.session, [rpps]).get(rpps) if rpps is not None else None
+    if listed is not None and listed.profession != DOCTOR:  # a number the directory does not know stays allowed
+        raise Invalid("Only a doctor can be your regular doctor.", code="not-a-doctor")
     load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"regular-doctor:{rpps or 'none'}")
     _settings_row(ctx, patient_id).regular_doctor_rpps = rpps
 

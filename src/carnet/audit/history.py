@@ -8,8 +8,8 @@ history never reveals what the record itself keeps hidden, not even by a short p
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -165,12 +165,19 @@ class HistoryLine:
     allowed: bool
     emergency: bool
     text: str
+    # The same line's parts, for a reader that words it itself (the portal, through its catalogue).
+    document_title: str | None = None
+    document_date: date | None = None
+    reason: str | None = None  # an emergency's written justification
+    detail: str | None = None  # which setting changed: authorise, revoke, block, unblock, regular-doctor, ...
+    about: str | None = None  # the RPPS number a settings change concerns
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryPage:
     lines: list[HistoryLine]
     next_offset: int | None
+    professionals: list[tuple[str, str | None]] = field(default_factory=list)  # who the trail names (filter)
 
 
 def _subject_id(subject: str | None, prefix: str) -> uuid.UUID | None:
@@ -249,11 +256,13 @@ def access_history(
     language: Language = "fr",
     limit: int = 50,
     offset: int = 0,
+    hide_own: bool = False,
 ) -> HistoryPage:
     """A page of who accessed the record, newest first, in the reader's language.
 
     Filters: one professional (RPPS), one mode (normal, emergency, regulation, deposit-only), the emergency
-    modes only, a period.
+    modes only, a period; `hide_own` leaves out the reader's own doings (their reads of their record, their
+    sign-ins), which would otherwise bury everyone else's.
     """
     if mode is not None and mode not in MODES["en"]:
         raise Invalid(f"Unknown mode '{mode}'; modes: {', '.join(MODES['en'])}.", code="invalid-mode")
@@ -269,6 +278,7 @@ def access_history(
         limit=limit,
         offset=offset,
         unseen_subjects=_unseen(access, now),
+        without_patient=actor.ref if hide_own and actor.kind is ActorKind.PATIENT else None,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -279,14 +289,15 @@ def access_history(
     for row in rows:
         document_id = _subject_document(row.subject)
         document = documents.get(document_id) if document_id else None
-        what = WORDS[language]["unknown"]
+        what, title = WORDS[language]["unknown"], None
         if document is not None:
             title = document_title(ctx, document)
             date = document.act_date.strftime("%d/%m/%Y" if language == "fr" else "%d %B %Y")
             what = WORDS[language]["document"].format(title=title, date=date)
         reason = reasons.get(_subject_id(row.subject, "episode:") or uuid.UUID(int=0))
-        lines.append(_line(row, actor, what, language, reason))
-    return HistoryPage(lines=lines, next_offset=offset + limit if more else None)
+        lines.append(_line(row, actor, what, language, reason, (title, document.act_date) if document else None))
+    professionals = repository.professionals_in(ctx.session, patient_id)
+    return HistoryPage(lines=lines, next_offset=offset + limit if more else None, professionals=professionals)
 
 
 def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
@@ -302,8 +313,17 @@ def _who(row: AuditEntry, reader: Actor, language: Language) -> str:
     return f"{label} (RPPS {row.actor_ref})"
 
 
-def _line(row: AuditEntry, reader: Actor, what: str, language: Language, reason: str | None) -> HistoryLine:
-    verb = VERBS[language].get(row.action, row.action).format(what=what, detail=(row.subject or "").split(":")[0])
+def _line(
+    row: AuditEntry,
+    reader: Actor,
+    what: str,
+    language: Language,
+    reason: str | None,
+    document: tuple[str | None, date] | None,
+) -> HistoryLine:
+    detail, _, rest = (row.subject or "").partition(":")
+    about = rest.split(":")[0] or None
+    verb = VERBS[language].get(row.action, row.action).format(what=what, detail=detail)
     when = row.at.astimezone(PARIS)
     stamp = when.strftime("le %d/%m/%Y à %H:%M" if language == "fr" else "on %d %B %Y at %H:%M")
     mode = MODES[language].get(row.mode, "") if row.actor_kind == "professional" else ""
@@ -324,4 +344,13 @@ def _line(row: AuditEntry, reader: Actor, what: str, language: Language, reason:
         allowed=row.allowed,
         emergency=row.mode in EMERGENCY_MODES,
         text=text,
+        document_title=document[0] if document is not None else None,
+        document_date=document[1] if document is not None else None,
+        reason=reason,
+        detail=detail if row.action == "settings.change" else None,
+        about=about if row.action == "settings.change" and _is_rpps(about) else None,
     )
+
+
+def _is_rpps(value: str | None) -> bool:
+    return value is not None and len(value) == 11 and value.isdigit()

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from carnet.audit.chain import AuditEvent, StoredEntry
@@ -117,12 +117,16 @@ def chain_page(
     limit: int,
     offset: int,
     unseen_subjects: Select[str] | None = None,
+    without_patient: str | None = None,
 ) -> list[AuditEntry]:
     """A page of one patient's trail, newest first, filtered in the query before it is cut.
 
     `unseen_subjects` names the items the reader may not see: lines about them are left out.
+    `without_patient` leaves out that patient's own doings (see `own_doings`).
     """
     statement = select(AuditEntry).where(AuditEntry.chain_id == chain_id)
+    if without_patient is not None:
+        statement = statement.where(not_(own_doings(without_patient)))
     if unseen_subjects is not None:
         statement = statement.where(or_(AuditEntry.subject.is_(None), AuditEntry.subject.not_in(unseen_subjects)))
     if actor_ref is not None:
@@ -135,6 +139,67 @@ def chain_page(
         statement = statement.where(AuditEntry.at < until)
     statement = statement.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit + 1)
     return list(session.scalars(statement))
+
+
+def own_doings(patient_ref: str) -> ColumnElement[bool]:
+    """The patient's own entries, and the password step of their sign-ins (made before the second factor proved
+    who it was, so named by the network address): what a reader of their own history does not need to see again.
+    A refused attempt is never one of them."""
+    return or_(
+        and_(AuditEntry.actor_kind == "patient", AuditEntry.actor_ref == patient_ref),
+        and_(AuditEntry.actor_kind == "anonymous", AuditEntry.action == "login.password", AuditEntry.allowed),
+    )
+
+
+def professionals_in(session: Session, chain_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    """Every professional the trail names (RPPS, profession), for the history's filter."""
+    statement = (
+        select(AuditEntry.actor_ref, func.max(AuditEntry.profession))
+        .where(AuditEntry.chain_id == chain_id, AuditEntry.actor_kind == "professional")
+        .group_by(AuditEntry.actor_ref)
+        .order_by(AuditEntry.actor_ref)
+    )
+    return [(row[0], row[1]) for row in session.execute(statement)]
+
+
+def last_sign_in(session: Session, chain_id: uuid.UUID, patient_ref: str, before: datetime) -> datetime | None:
+    """When the patient last completed a sign-in before this moment (the start of the present session)."""
+    statement = select(func.max(AuditEntry.at)).where(
+        AuditEntry.chain_id == chain_id,
+        AuditEntry.action == "login.second-factor",
+        AuditEntry.allowed,
+        AuditEntry.actor_kind == "patient",
+        AuditEntry.actor_ref == patient_ref,
+        AuditEntry.at < before,
+    )
+    return session.scalar(statement)
+
+
+def first_accesses(
+    session: Session, chain_id: uuid.UUID, since: datetime | None, limit: int
+) -> list[tuple[str, str | None, datetime]]:
+    """Professionals whose first allowed access to the record came at or after `since`: RPPS, profession, when."""
+    first = func.min(AuditEntry.at)
+    statement = (
+        select(AuditEntry.actor_ref, func.max(AuditEntry.profession), first)
+        .where(AuditEntry.chain_id == chain_id, AuditEntry.actor_kind == "professional", AuditEntry.allowed)
+        .group_by(AuditEntry.actor_ref)
+        .order_by(first.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        statement = statement.having(first >= since)
+    return [(row[0], row[1], row[2]) for row in session.execute(statement)]
+
+
+def emergencies(session: Session, chain_id: uuid.UUID, since: datetime | None, limit: int) -> list[AuditEntry]:
+    """The emergency and regulation accesses declared on the record at or after `since`, newest first."""
+    statement = select(AuditEntry).where(
+        AuditEntry.chain_id == chain_id, AuditEntry.action == "emergency.declare", AuditEntry.allowed
+    )
+    if since is not None:
+        statement = statement.where(AuditEntry.at >= since)
+    return list(session.scalars(statement.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 
 def professional_entries(session: Session, rpps: str, since: datetime, until: datetime) -> Iterator[AuditEntry]:

@@ -63,6 +63,7 @@ class ActiveSession:
     subject_id: uuid.UUID
     authenticated_at: datetime
     expires_at: datetime
+    started_at: datetime  # when the sign-in that opened it completed: "this visit" began then
 
 
 def start(
@@ -117,7 +118,7 @@ def resolve(session: Session, token: str, subject_kind: SubjectKind) -> ActiveSe
         raise Unauthenticated("Your session has ended: sign in again.", code="session-ended")
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return ActiveSession(row.subject_kind, row.subject_id, row.authenticated_at, row.expires_at)
+    return ActiveSession(row.subject_kind, row.subject_id, row.authenticated_at, row.expires_at, row.created_at)
 
 
 def require_recent(active: ActiveSession) -> None:
