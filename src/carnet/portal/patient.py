@@ -15,11 +15,13 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from carnet.api.deps import DEVICE_COOKIE, PENDING_COOKIE, SESSION_COOKIE, address, unit
+from carnet.audit.news import news_since_last_visit
 from carnet.identity import accounts, sessions
 from carnet.identity.accounts import Activation, SecondFactor, Step
 from carnet.identity.passwords import MAX_LENGTH, MIN_LENGTH
 from carnet.kit.errors import CarnetError, Unauthenticated
 from carnet.portal.messages import N_
+from carnet.portal.people import people
 from carnet.portal.web import (
     checked_form,
     field,
@@ -289,6 +291,11 @@ def patient_home(request: Request) -> Response:
         latest = list_documents(
             ctx, patient.actor, patient.patient_id, DocumentQuery(order="-deposited", limit=LATEST)
         ).items
+        news = news_since_last_visit(ctx, patient.actor, patient.patient_id, visit_started=patient.session.started_at)
+        named = people(
+            ctx,
+            [(a.rpps, a.profession) for a in news.first_accesses] + [(e.rpps, e.profession) for e in news.emergencies],
+        )
     name = summary.identity.given_names.split()[0] if summary.identity and summary.identity.given_names else ""
     return page(
         request,
@@ -299,6 +306,8 @@ def patient_home(request: Request) -> Response:
             "classes": CLASSES,
             "doc_statuses": DOC_STATUSES,
             "closed": summary.state != "open",
+            "news": news,
+            "people": named,
             "signed_in": True,
         },
     )
