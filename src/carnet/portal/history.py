@@ -87,7 +87,6 @@ WHO = {
     "anonymous": N_("Someone not signed in"),
     "desk": N_("An insurance desk agent"),
     "operator": N_("A Carnet operator"),
-    "holder": N_("The record's holder"),
     "representative": N_("Your legal representative"),
     "you": N_("You"),
 }
