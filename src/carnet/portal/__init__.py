@@ -7,7 +7,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import home, patient
+from carnet.portal import documents, home, patient
+from carnet.portal.documents import UPLOAD_PATH
 from carnet.portal.web import (
     HERE,
     CsrfRefused,
@@ -20,13 +21,14 @@ from carnet.portal.web import (
     with_query,
 )
 
-__all__ = ["failure", "http_failure", "install", "is_portal"]
+__all__ = ["UPLOAD_PATH", "failure", "http_failure", "install", "is_portal"]
 
 
 def install(app: FastAPI) -> None:
     """The portal's pages, its static files and its headers, on the application."""
     app.include_router(home.router)
     app.include_router(patient.router)
+    app.include_router(documents.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
