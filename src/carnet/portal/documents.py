@@ -180,7 +180,9 @@ def document_list(
             if filters.query is not None
             else None
         )
-    filtered = any(value for name, value in filters.values.items() if name != "page")
+    filtered = any(
+        value for name, value in filters.values.items() if name != "page" and (name, value) != ("status", "current")
+    )
     context = {
         "errors": errors.items,
         "field_errors": errors.by_field,
