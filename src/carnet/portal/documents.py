@@ -323,7 +323,11 @@ async def upload(request: Request) -> Response:
             return _already_added(request, identifier)
         if exc.status >= 500 or exc.status in (401, 403, 404, 409, 410):
             raise
-        errors.add("file", known_message(request, exc) if exc.code != "mislabelled-content" else _mislabelled(request))
+        # A file its first bytes passed but the whole of which did not (a PDF cut short), or a field the
+        # record's schema refused (a date before any record could hold one): said beside that field.
+        name = next((n for n in ("act_date", "title", "type") if exc.message.startswith(f"{n}:")), "file")
+        message = _mislabelled(request) if exc.code == "mislabelled-content" else known_message(request, exc)
+        errors.add(name, message)
         return _upload_page(request, errors, values, exc.status)
     return redirect(with_query(f"/patient/documents/{document_id}", done="added"))
 
