@@ -64,11 +64,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     portal.install(app)
 
     fhir_max_body = runtime.settings.max_document_bytes * 4 // 3 + BODY_OVERHEAD  # base64 contents and metadata
-    app.add_middleware(
-        InputGuard,
-        render=render,
-        body_limit=lambda path: fhir_max_body if path == "/fhir" or path.startswith("/fhir/") else JSON_API_MAX_BODY,
-    )
+    # The portal's upload form: a file up to twice the limit reaches the form, which says it is too large.
+    upload_max_body = runtime.settings.max_document_bytes * 2 + JSON_API_MAX_BODY
+
+    def body_limit(path: str) -> int:
+        if path == "/fhir" or path.startswith("/fhir/"):
+            return fhir_max_body
+        return upload_max_body if path == portal.UPLOAD_PATH else JSON_API_MAX_BODY
+
+    app.add_middleware(InputGuard, render=render, body_limit=body_limit)
 
     @app.exception_handler(CarnetError)
     async def carnet_error(request: Request, exc: CarnetError) -> Response:

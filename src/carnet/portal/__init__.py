@@ -7,7 +7,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import history, home, patient, privacy
+from carnet.portal import documents, history, home, patient, privacy
+from carnet.portal.documents import UPLOAD_PATH
 from carnet.portal.web import (
     HERE,
     CsrfRefused,
@@ -20,7 +21,7 @@ from carnet.portal.web import (
     with_query,
 )
 
-__all__ = ["failure", "http_failure", "install", "is_portal"]
+__all__ = ["UPLOAD_PATH", "failure", "http_failure", "install", "is_portal"]
 
 
 def install(app: FastAPI) -> None:
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.include_router(patient.router)
     app.include_router(privacy.router)
     app.include_router(history.router)
+    app.include_router(documents.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 

@@ -50,4 +50,5 @@ SERVICE_MESSAGES = (
 # Refusals whose sentence carries a value (a length, a count): shown by their code.
 BY_CODE = {
     "invalid-ins": N_("A social security number has 13 characters, followed by its 2-digit key if you have it."),
+    "too-large": N_("This file is too large for Carnet: choose a smaller one."),
 }

@@ -20,7 +20,7 @@ from carnet.identity import accounts, sessions
 from carnet.identity.accounts import Activation, SecondFactor, Step
 from carnet.identity.passwords import MAX_LENGTH, MIN_LENGTH
 from carnet.kit.errors import CarnetError, Unauthenticated
-from carnet.portal.messages import N_
+from carnet.portal.labels import CLASSES, DOC_STATUSES
 from carnet.portal.people import people
 from carnet.portal.web import (
     checked_form,
@@ -43,25 +43,6 @@ PATIENT_COOKIE_PATH = "/patient"  # the pending sign-in and the known device sta
 FACTORS: tuple[SecondFactor, ...] = ("totp", "email", "sms")
 LATEST = 5
 
-CLASSES = {
-    "10": N_("Report"),
-    "11": N_("Summary"),
-    "31": N_("Medical imaging"),
-    "42": N_("Prescription"),
-    "43": N_("Dispensation"),
-    "44": N_("Care plan"),
-    "45": N_("Treatment given"),
-    "52": N_("Certificate or declaration"),
-    "60": N_("Reimbursement data"),
-    "90": N_("Patient's own document"),
-    "95": N_("Administrative document"),
-}
-# A document whose writer did not call it final says so (issue 19: a preliminary report reads preliminary).
-DOC_STATUSES = {
-    "preliminary": N_("Preliminary"),
-    "amended": N_("Amended"),
-    "entered-in-error": N_("Entered in error"),
-}
 # Which field a service's refusal is about, by its code; the others go to the summary alone.
 ACTIVATION_FIELDS = {
     "invalid-ins": "nir",

@@ -59,8 +59,11 @@ def is_portal(path: str) -> bool:
 
 
 def harden(headers: MutableHeaders, path: str) -> None:
-    """The headers every portal answer carries; pages of the patient space are never stored by a cache."""
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    """The headers every portal answer carries; pages of the patient space are never stored by a cache.
+
+    An answer that set its own policy keeps it (a document's content: it runs nothing, and its own page frames it).
+    """
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     if not path.startswith("/static/"):

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from carnet.access import gate
 from carnet.access.actor import Actor
 from carnet.access.gate import Access
@@ -34,11 +36,12 @@ from carnet.records.document_store import (
 from carnet.records.document_types import DocumentFacts, Visibility, visibility_of
 from carnet.records.keys import data_key
 from carnet.records.models import Document, DocumentVersion
-from carnet.records.schemas import DocumentPage, DocumentQuery, DocumentView, NewDocument
+from carnet.records.schemas import DocumentAuthor, DocumentPage, DocumentQuery, DocumentView, NewDocument
 from carnet.records.service import load_record
 
 NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
 DR = "DocumentReference"
+MASTER_IDENTIFIER_INDEX = "uq_documents_patient_master_identifier"
 
 
 def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
@@ -160,14 +163,25 @@ def deposit_resource(ctx: Context, actor: Actor, accepted: AcceptedDocument, con
         new = _store(ctx, access, accepted, content, document_id=uuid.uuid4(), replaces=old)
         old.status = DocumentStatus.DEPRECATED.value
         _new_version(ctx, old)
-        ctx.session.flush()
+        _flush_once(ctx)
         return new.id
     document_id = uuid.uuid4()
     _, access = load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
     _refuse_known_identifier(ctx, patient_id, accepted.facts)
     document = _store(ctx, access, accepted, content, document_id=document_id)
-    ctx.session.flush()
+    _flush_once(ctx)
     return document.id
+
+
+def _flush_once(ctx: Context) -> None:
+    """Store the deposit; the unique index on the master identifier settles two deposits of one document at once
+    (a form sent twice, a retry while the first is still being stored): the second is told it is a duplicate."""
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == MASTER_IDENTIFIER_INDEX:
+            raise _duplicate() from None
+        raise
 
 
 def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: NewDocument, content: bytes) -> uuid.UUID:
@@ -179,11 +193,15 @@ def _refuse_known_identifier(ctx: Context, patient_id: uuid.UUID, facts: Documen
     if facts.master_identifier is not None and repository.document_with_master_identifier(
         ctx.session, patient_id, facts.master_identifier
     ):
-        raise Conflict(
-            "A document with this master identifier is already in the record: a new version replaces it.",
-            code="duplicate-document",
-            expression=f"{DR}.masterIdentifier",
-        )
+        raise _duplicate()
+
+
+def _duplicate() -> Conflict:
+    return Conflict(
+        "A document with this master identifier is already in the record: a new version replaces it.",
+        code="duplicate-document",
+        expression=f"{DR}.masterIdentifier",
+    )
 
 
 def document_title(ctx: Context, document: Document) -> str:
@@ -210,6 +228,23 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
         items=[view_of(key, row, now) for row in shown],
         next_offset=query.offset + query.limit if more else None,
     )
+
+
+def document_authors(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> list[DocumentAuthor]:
+    """Who wrote the current documents this actor may see, by name (to filter a list by its author).
+
+    The same gate and list filter as `list_documents`: an author appears only through a document the actor sees.
+    """
+    _, access = load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id)
+    now = clock.now()
+    key = data_key(ctx, patient_id)
+    found = []
+    for row in repository.document_authors(ctx.session, patient_id, gate.filter_for(access), now):
+        if not gate.visible(access, Action.DOCUMENT_READ, item_facts(actor, row, now)):
+            continue
+        name = key.decrypt_text(row.author_name_ct, aad=author_aad(row.id)) if row.author_name_ct else None
+        found.append(DocumentAuthor(row.author_kind, row.author_ref, name, row.author_organisation))
+    return sorted(found, key=lambda a: (a.kind != "patient", (a.name or a.ref).casefold()))
 
 
 def _load_document(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, delete, literal, not_, or_, select, true
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
 from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
@@ -162,6 +162,18 @@ def list_documents(
         "-deposited": (Document.deposited_at.desc(), Document.id),
     }[query.order]
     statement = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
+    return list(session.scalars(statement))
+
+
+def document_authors(session: Session, patient_id: uuid.UUID, visibility: ListFilter, now: datetime) -> list[Document]:
+    """The latest current document of each author whose documents the actor may see (one row per author)."""
+    statement = (
+        select(Document)
+        .where(Document.patient_id == patient_id, Document.status == "current", _visible(visibility, now))
+        .order_by(Document.author_kind, Document.author_ref, Document.deposited_at.desc())
+        .ext(distinct_on(Document.author_kind, Document.author_ref))
+        .limit(500)
+    )
     return list(session.scalars(statement))
 
 

@@ -154,6 +154,16 @@ class DocumentPage:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentAuthor:
+    """One author of a record's documents: a professional (RPPS) or the patient, by the name last written."""
+
+    kind: str
+    ref: str
+    name: str | None
+    organisation: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileEntryView:
     """One profile entry: the FHIR resource as written (with the elements Carnet sets) and its derived columns."""
 
