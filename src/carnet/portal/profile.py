@@ -1,0 +1,110 @@
+"""The patient's health summary: the medical profile read in plain words, entries added and removed.
+
+The page shows what the profile service returns (entries entered in error or removed are not current, and it
+leaves them out). A form builds the FHIR resource (profile_forms) and gives it to the same service the FHIR API
+uses; what fails the schema comes back beside its field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from carnet.kit.errors import CarnetError, NotFound
+from carnet.portal.messages import N_
+from carnet.portal.patient import FieldErrors
+from carnet.portal.profile_display import sections
+from carnet.portal.profile_forms import ADD_LINKS, FORMS, IN_THE_FUTURE, INVALID, KindForm, precheck
+from carnet.portal.web import SignInRequired, checked_form, field, gettext, known_message, language, page, patient_unit
+from carnet.portal.web import redirect as see_other
+from carnet.records.profile import add_profile_resource, list_profile, retire_profile_entry
+from carnet.records.profile_types import PROFILE_KINDS
+from carnet.records.service import record_summary
+
+router = APIRouter(include_in_schema=False)
+NOTICES = {"added": N_("Your entry is saved in your record."), "removed": N_("The entry is removed.")}
+
+
+def _form_of(kind: str) -> KindForm:
+    form = FORMS.get(kind)
+    if form is None:
+        raise NotFound("This page does not exist.")
+    return form
+
+
+@router.get("/patient/profile")
+def profile(request: Request, done: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+    _ = gettext(request).gettext
+    with patient_unit(request) as (ctx, patient):
+        closed = record_summary(ctx, patient.actor, patient.patient_id).state != "open"
+        entries = list_profile(ctx, patient.actor, patient.patient_id, kinds=PROFILE_KINDS)
+    return page(
+        request,
+        "patient/profile/index.html",
+        {
+            "sections": sections(entries, language(request), _),
+            "add_links": {key: [(k, FORMS[k].heading) for k in kinds] for key, kinds in ADD_LINKS.items()},
+            "closed": closed,
+            "notice": _(NOTICES[done]) if done in NOTICES else None,
+            "signed_in": True,
+        },
+    )
+
+
+def _add_page(
+    request: Request, form: KindForm, values: dict[str, str], errors: FieldErrors, status: int = 200
+) -> Response:
+    context = {"form": form, "values": values, "errors": errors.items, "field_errors": errors.by_field}
+    return page(request, "patient/profile/add.html", {**context, "signed_in": True}, status=status)
+
+
+@router.get("/patient/profile/add/{kind}")
+def add_form(request: Request, kind: Annotated[str, Path(max_length=40)]) -> Response:
+    form = _form_of(kind)
+    with patient_unit(request):
+        pass  # the form is for a signed-in patient only
+    return _add_page(request, form, {f.name: f.default for f in form.fields}, FieldErrors())
+
+
+@router.post("/patient/profile/add/{kind}")
+async def add_entry(request: Request, kind: Annotated[str, Path(max_length=40)]) -> Response:
+    form = _form_of(kind)
+    posted = await checked_form(request)
+    _ = gettext(request).gettext
+    values = {f.name: field(posted, f.name, 10_000 if f.input == "textarea" else 500).strip() for f in form.fields}
+    errors = FieldErrors()
+    for name, message in precheck(form, values).items():
+        errors.add(name, _(message))
+    if errors:
+        return _add_page(request, form, values, errors, 422)
+    try:
+        with patient_unit(request) as (ctx, patient):
+            resource = form.build(values, patient.patient_id)
+            add_profile_resource(ctx, patient.actor, patient.patient_id, resource, expected_type=form.resource_type)
+    except SignInRequired:
+        raise
+    except CarnetError as exc:
+        name = form.field_of(exc.expression)
+        errors.add(name, _(_message(form, name, exc)) if exc.status in (400, 422) else known_message(request, exc))
+        return _add_page(request, form, values, errors, exc.status)
+    return see_other("/patient/profile?done=added")
+
+
+def _message(form: KindForm, name: str, exc: CarnetError) -> str:
+    """The service's refusal in the patient's words, by what the field holds (its sentence is for software)."""
+    if exc.code == "invalid-date":
+        return IN_THE_FUTURE
+    shown = next(f for f in form.fields if f.name == name)
+    return INVALID[shown.input]
+
+
+@router.post("/patient/profile/{entry_id}/remove")
+async def remove_entry(request: Request, entry_id: uuid.UUID) -> Response:
+    """An entry the patient wrote and that is no longer true: kept in the record's history, no longer current."""
+    await checked_form(request)
+    with patient_unit(request) as (ctx, patient):
+        retire_profile_entry(ctx, patient.actor, patient.patient_id, entry_id)
+    return see_other("/patient/profile?done=removed")
