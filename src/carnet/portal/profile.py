@@ -25,6 +25,8 @@ from carnet.records.profile_types import PROFILE_KINDS
 from carnet.records.service import record_summary
 
 router = APIRouter(include_in_schema=False)
+# The gate's refusal of a change to a closed record, in the catalogue so that it reads in French too.
+CLOSED = N_("This record is closed: it can be read by its patient and reopened, not changed.")
 NOTICES = {"added": N_("Your entry is saved in your record."), "removed": N_("The entry is removed.")}
 
 
