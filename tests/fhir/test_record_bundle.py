@@ -27,12 +27,12 @@ def test_every_document_profile_entry_and_the_patient_in_one_bundle(ctx: Context
     add_profile_resource(ctx, patient, patient_id, {**allergy, "patient": {"reference": f"Patient/{patient_id}"}})
 
     whole = checked(record_bundle(ctx, patient, patient_id, BASE))
-    bundle = Bundle.model_validate(whole)
+    bundle = Bundle.model_validate(whole)  # a valid R4 Bundle
     assert bundle.type == "collection" and not bundle.link
-    resources = [e.resource for e in bundle.entry or []]
-    assert resources[0].get_resource_type() == "Patient" and resources[1].get_resource_type() == "AllergyIntolerance"
-    documents = [r for r in resources if r.get_resource_type() == "DocumentReference"]
-    assert len(documents) == 105 and len({r.id for r in documents}) == 105
-    assert documents[0].description == "Compte rendu 104"  # newest act first, as $everything
+    resources = [e["resource"] for e in whole["entry"]]
+    assert [r["resourceType"] for r in resources[:2]] == ["Patient", "AllergyIntolerance"]
+    documents = [r for r in resources if r["resourceType"] == "DocumentReference"]
+    assert len(documents) == 105 and len({r["id"] for r in documents}) == 105
+    assert documents[0]["description"] == "Compte rendu 104"  # newest act first, as $everything
     first = whole["entry"][1]
     assert first["fullUrl"] == f"{BASE}/AllergyIntolerance/{first['resource']['id']}" and "search" not in first
