@@ -76,6 +76,7 @@ def test_the_summary_shows_statuses_as_written(client_for: Client, runtime: Runt
     assert "Arachide saisie à tort" not in text and "Vaccin fantôme" not in text  # entered in error: not current
     measurements = unescaped(_section(page.text, "measurements"))
     assert "154,3 lb" in measurements and "kg" not in measurements and "avril 2026" in measurements
+    assert "Poids" in measurements and "Body weight" not in measurements
     vaccine = unescaped(_section(page.text, "vaccinations")).split("Vaccin grippe saisonnière")[1].split("</li>")[0]
     assert "Non administré" in vaccine and "Fièvre le jour du rendez-vous" in vaccine
     assert "Écrit par un professionnel de santé" in text
@@ -132,6 +133,7 @@ def test_a_weight_in_pounds_is_kept_in_pounds_with_its_digits(
     assert done.status_code == 303, done.text
     measurements = unescaped(_section(me.client.get("/patient/profile").text, "measurements"))
     assert "150,50 lb" in measurements and "1 mai 2026" in measurements
+    assert "Poids" in measurements and "Body weight" not in measurements  # named in the reader's words
     with runtime.unit_of_work() as ctx:
         (entry,) = list_profile(ctx, Actor.patient(me.patient_id), me.patient_id, kind="weight")
     assert entry.resource["valueQuantity"]["code"] == "[lb_av]"

@@ -199,6 +199,14 @@ def _observation(r: Mapping[str, Any], lang: Language, _: Gettext) -> tuple[str,
     return text_of(r.get("code")) or _("Measurement"), lines, []
 
 
+MEASURED = {
+    "weight": N_("Weight"),
+    "height": N_("Height"),
+    "blood_pressure": N_("Blood pressure"),
+    "blood_group": N_("Blood group"),
+}
+
+
 def _medication(r: Mapping[str, Any], lang: Language, _: Gettext) -> tuple[str, list[str], list[str]]:
     title = text_of(r.get("medicationCodeableConcept")) or str((r.get("medicationReference") or {}).get("display", ""))
     dosages = [*(r.get("dosage") or []), *(r.get("dosageInstruction") or [])]
@@ -288,6 +296,9 @@ DESCRIBE = {
 def describe(entry: ProfileEntryView, language: Language, _: Gettext) -> Item:
     resource = entry.resource
     title, lines, labels = DESCRIBE.get(str(resource.get("resourceType")), _other)(resource, language, _)
+    if entry.kind in MEASURED:  # a view by LOINC code: named in the reader's words, its own text kept beside
+        title, own = _(MEASURED[entry.kind]), (resource.get("code") or {}).get("text")
+        lines = [*lines, own] if isinstance(own, str) and own.strip() and own != title else lines
     if entry.kind in KIND_NAMES:
         labels.insert(0, _(KIND_NAMES[entry.kind]))
     return Item(
