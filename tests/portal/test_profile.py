@@ -181,6 +181,11 @@ def test_each_form_stores_its_resource(client_for: Client, runtime: Runtime, per
         },
         "organ_donation": {"choice": "accepts", "note": ""},
         "emergency_contact": {"name": "Léa Dupont", "relation": "Fille", "phone": "06 12 34 56 78"},
+        "medical_history": {"condition": "Asthme", "ongoing": "no", "since": "1998", "note": ""},
+        "surgical_history": {"procedure": "Appendicectomie", "performed_on": "2010-07-03"},
+        "family_history": {"relation": "Mère", "condition": "Diabète de type 2"},
+        "blood_pressure": {"systolic": "128", "diastolic": "82", "measured_on": "2026-02-01"},
+        "blood_group": {"group": "AB-"},
     }
     for kind, data in forms.items():
         done = post(me.client, f"/patient/profile/add/{kind}", data)
@@ -197,6 +202,14 @@ def test_each_form_stores_its_resource(client_for: Client, runtime: Runtime, per
         "Vous acceptez de donner vos organes",
         "Léa Dupont",
         "0612345678",
+        "Ne se manifeste plus",
+        "Depuis 1998",
+        "Appendicectomie",
+        "3 juillet 2010",
+        "Dans la famille",
+        "Diabète de type 2",
+        "128/82 mmHg",
+        "AB-",
     ):
         assert shown in page, shown
     assert _entries(runtime, me.patient_id) == len(forms)

@@ -179,6 +179,73 @@ def contact(v: Values, patient_id: uuid.UUID) -> Resource:
     }
 
 
+def condition(v: Values, patient_id: uuid.UUID) -> Resource:
+    return _optional(
+        {
+            "resourceType": "Condition",
+            "clinicalStatus": _status("condition-clinical", "resolved" if v.get("ongoing") == "no" else "active"),
+            "code": {"text": v["condition"]},
+            "subject": _patient(patient_id),
+            "onsetDateTime": v.get("since"),
+            "note": [{"text": v["note"]}] if v.get("note") else None,
+        }
+    )
+
+
+def operation(v: Values, patient_id: uuid.UUID) -> Resource:
+    return _optional(
+        {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {"text": v["procedure"]},
+            "subject": _patient(patient_id),
+            "performedDateTime": v.get("performed_on"),
+            "note": [{"text": v["note"]}] if v.get("note") else None,
+        }
+    )
+
+
+def family(v: Values, patient_id: uuid.UUID) -> Resource:
+    return {
+        "resourceType": "FamilyMemberHistory",
+        "status": "completed",
+        "patient": _patient(patient_id),
+        "relationship": {"text": v["relation"]},
+        "condition": [{"code": {"text": v["condition"]}}],
+    }
+
+
+def _pressure(code: str, value: str) -> Resource:
+    return {
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "valueQuantity": {"value": _number(value), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"},
+    }
+
+
+def blood_pressure(v: Values, patient_id: uuid.UUID) -> Resource:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [_status("observation-category", "vital-signs")],
+        "code": {"coding": [{"system": LOINC, "code": "85354-9", "display": "Blood pressure panel"}]},
+        "subject": _patient(patient_id),
+        "effectiveDateTime": v["measured_on"],
+        "component": [_pressure("8480-6", v["systolic"]), _pressure("8462-4", v["diastolic"])],
+    }
+
+
+def blood_group(v: Values, patient_id: uuid.UUID) -> Resource:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [_status("observation-category", "laboratory")],
+        "code": {"coding": [{"system": LOINC, "code": "882-1", "display": "ABO and Rh group [Type] in Blood"}]},
+        "subject": _patient(patient_id),
+        "valueCodeableConcept": {"text": v["group"]},
+    }
+
+
+GROUPS = tuple((g, g) for g in ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"))
 WHEN = N_("Since when (optional)")
 FORMS = {
     f.kind: f
@@ -363,14 +430,123 @@ FORMS = {
             contact,
             {"RelatedPerson.name": "name", "RelatedPerson.relationship": "relation", "RelatedPerson.telecom": "phone"},
         ),
+        KindForm(
+            "medical_history",
+            N_("Add an illness or a health problem"),
+            "Condition",
+            (
+                Field(
+                    "condition",
+                    N_("Illness or health problem"),
+                    missing=N_("Enter the illness or the problem."),
+                    hint=N_("For example asthma, diabetes, high blood pressure."),
+                ),
+                Field(
+                    "ongoing",
+                    N_("Is it still going on?"),
+                    "choice",
+                    default="yes",
+                    choices=(("yes", N_("Yes")), ("no", N_("No, it is over"))),
+                ),
+                Field("since", WHEN, "date"),
+                Field("note", N_("Something to add (optional)"), "textarea"),
+            ),
+            condition,
+            {"Condition.code": "condition", "Condition.onset": "since", "Condition.note": "note"},
+        ),
+        KindForm(
+            "surgical_history",
+            N_("Add an operation"),
+            "Procedure",
+            (
+                Field(
+                    "procedure",
+                    N_("Operation"),
+                    missing=N_("Enter the operation."),
+                    hint=N_("For example appendix removed, knee replacement."),
+                ),
+                Field("performed_on", N_("Date of the operation (optional)"), "date"),
+                Field("note", N_("Something to add (optional)"), "textarea"),
+            ),
+            operation,
+            {"Procedure.code": "procedure", "Procedure.performed": "performed_on", "Procedure.note": "note"},
+        ),
+        KindForm(
+            "family_history",
+            N_("Add an illness in your family"),
+            "FamilyMemberHistory",
+            (
+                Field(
+                    "relation",
+                    N_("Who in your family"),
+                    missing=N_("Say who in your family."),
+                    hint=N_("For example mother, brother, grandfather."),
+                ),
+                Field("condition", N_("Illness"), missing=N_("Enter the illness.")),
+            ),
+            family,
+            {"FamilyMemberHistory.relationship": "relation", "FamilyMemberHistory.condition": "condition"},
+        ),
+        KindForm(
+            "blood_pressure",
+            N_("Add your blood pressure"),
+            "Observation",
+            (
+                Field(
+                    "systolic",
+                    N_("Higher number (systolic), in mmHg"),
+                    "number",
+                    missing=N_("Enter the higher number."),
+                    hint=N_("For example 120."),
+                ),
+                Field(
+                    "diastolic",
+                    N_("Lower number (diastolic), in mmHg"),
+                    "number",
+                    missing=N_("Enter the lower number."),
+                    hint=N_("For example 80."),
+                ),
+                Field(
+                    "measured_on",
+                    N_("Date of the measurement"),
+                    "date",
+                    missing=N_("Enter the date of the measurement."),
+                ),
+            ),
+            blood_pressure,
+            {
+                "Observation.component[0]": "systolic",
+                "Observation.component[1]": "diastolic",
+                "Observation.effective": "measured_on",
+            },
+        ),
+        KindForm(
+            "blood_group",
+            N_("Add your blood group"),
+            "Observation",
+            (
+                Field(
+                    "group",
+                    N_("Your blood group"),
+                    "choice",
+                    missing=N_("Choose your blood group."),
+                    hint=N_("As written on your blood group card."),
+                    choices=GROUPS,
+                ),
+            ),
+            blood_group,
+            {"Observation.value": "group"},
+        ),
     )
 }
 # Which section of the profile page offers which forms.
 ADD_LINKS = {
     "allergies": ("allergy",),
+    "history": ("medical_history", "surgical_history", "family_history"),
     "treatments": ("treatment",),
     "vaccinations": ("vaccination",),
-    "measurements": ("weight", "height"),
+    "blood-group": ("blood_group",),
+    "measurements": ("weight", "height", "blood_pressure"),
     "directives": ("advance_directive",),
     "organ-donation": ("organ_donation",),
     "contacts": ("emergency_contact",),
