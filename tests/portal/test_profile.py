@@ -237,3 +237,39 @@ def test_the_forms_need_a_session_and_their_token(client_for: Client, runtime: R
     forged = me.client.post("/patient/profile/add/treatment", data={"medication": "X"}, follow_redirects=False)
     assert forged.status_code == 403 and _entries(runtime, me.patient_id) == 0
     assert me.client.get("/patient/profile/add/nothing").status_code == 404
+
+
+def test_the_patient_changes_an_entry_they_wrote(client_for: Client, runtime: Runtime, person: Person) -> None:
+    me = signed_in(client_for, runtime, person)
+    post(me.client, "/patient/profile/add/weight", {"value": "72,5", "unit": "kg", "measured_on": "2026-05-01"})
+    found = re.search(r'href="/patient/profile/([0-9a-f-]+)/change"', me.client.get("/patient/profile").text)
+    assert found
+    path = f"/patient/profile/{found.group(1)}/change"
+    form = me.client.get(path)
+    assert 'value="72.5"' in form.text and 'value="2026-05-01"' in form.text and 'value="kg" checked' in form.text
+    refused = post(me.client, path, {"value": "lourd", "unit": "kg", "measured_on": "2026-05-01"})
+    assert refused.status_code == 400 and field_error(refused, "value").startswith("Saisissez un nombre")
+    changed = post(me.client, path, {"value": "71", "unit": "kg", "measured_on": "2026-05-02"})
+    assert changed.headers["location"] == "/patient/profile?done=changed"
+    measurements = unescaped(_section(me.client.get("/patient/profile").text, "measurements"))
+    assert "71 kg" in measurements and "72,5" not in measurements
+    with runtime.unit_of_work() as ctx:
+        kept = list_profile(ctx, Actor.patient(me.patient_id), me.patient_id, kind="weight", include_retired=True)
+    assert sorted(e.status for e in kept) == ["active", "retired"]  # the first weight is kept, no longer current
+
+
+def test_an_entry_a_professional_wrote_cannot_be_changed_by_the_patient(
+    client_for: Client, runtime: Runtime, person: Person
+) -> None:
+    me = signed_in(client_for, runtime, person)
+    entry_id = written_by_a_professional(
+        runtime, me.patient_id, {"resourceType": "AllergyIntolerance", "code": {"text": "Iode"}}
+    )
+    page = me.client.get("/patient/profile").text
+    assert f"/patient/profile/{entry_id}/change" not in page and f"/patient/profile/{entry_id}/remove" not in page
+    assert me.client.get(f"/patient/profile/{entry_id}/change").status_code == 404
+    refused = post(
+        me.client, f"/patient/profile/{entry_id}/change", {"substance": "Rien"}, token_from="/patient/profile"
+    )
+    assert refused.status_code in (403, 404)
+    assert "Iode" in me.client.get("/patient/profile").text

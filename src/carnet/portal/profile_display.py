@@ -87,6 +87,7 @@ class Item:
     """One entry as the patient reads it."""
 
     entry_id: str
+    kind: str
     title: str
     lines: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
@@ -303,6 +304,7 @@ def describe(entry: ProfileEntryView, language: Language, _: Gettext) -> Item:
         labels.insert(0, _(KIND_NAMES[entry.kind]))
     return Item(
         entry_id=str(entry.id),
+        kind=entry.kind,
         title=title,
         lines=[*lines, *_notes(resource)],
         labels=[*_labels(entry, _), *labels],

@@ -12,19 +12,27 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from carnet.fhir.codes import LOINC, UCUM
-from carnet.fhir.wire import WrittenNumber
 from carnet.portal.messages import N_
-from carnet.records.profile_legacy import EXT_FIELD
-from carnet.records.profile_types import KIND_SYSTEM
+from carnet.portal.profile_builders import (
+    Resource,
+    Values,
+    allergy,
+    blood_group,
+    blood_pressure,
+    condition,
+    contact,
+    directive,
+    donation,
+    family,
+    measurement,
+    operation,
+    treatment,
+    vaccination,
+)
 
-Values = Mapping[str, str]
-Resource = dict[str, Any]
 Input = Literal["text", "date", "number", "textarea", "choice", "tel"]
-CLINICAL = "http://terminology.hl7.org/CodeSystem/"
-DECIMAL = re.compile(r"^[0-9]+([.,][0-9]+)?$")
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 INVALID = {
     "date": N_("Enter a real date, for example 14/03/2024."),
@@ -61,188 +69,6 @@ class KindForm:
         """The form field an element of the resource comes from (the longest prefix named), else the first."""
         found = [(len(p), f) for p, f in self.where.items() if expression and expression.startswith(p)]
         return max(found)[1] if found else self.fields[0].name
-
-
-def _status(system: str, code: str) -> Resource:
-    return {"coding": [{"system": f"{CLINICAL}{system}", "code": code}]}
-
-
-def _number(text: str) -> Any:
-    """A number as typed (a comma is a decimal point); anything else goes as typed, for the schema to refuse."""
-    compact = text.strip().replace(" ", "")
-    if DECIMAL.match(compact):
-        written = compact.replace(",", ".")
-        return WrittenNumber(written) if "." in written else int(written)
-    return compact
-
-
-def _patient(patient_id: uuid.UUID) -> Resource:
-    return {"reference": f"Patient/{patient_id}"}
-
-
-def _optional(resource: Resource) -> Resource:
-    return {k: v for k, v in resource.items() if v not in (None, "", [], {})}
-
-
-def allergy(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _optional(
-        {
-            "resourceType": "AllergyIntolerance",
-            "clinicalStatus": _status("allergyintolerance-clinical", "active"),
-            "verificationStatus": _status(
-                "allergyintolerance-verification", "unconfirmed" if v.get("certainty") == "unsure" else "confirmed"
-            ),
-            "type": "intolerance" if v.get("type") == "intolerance" else "allergy",
-            "code": {"text": v["substance"]},
-            "patient": _patient(patient_id),
-            "onsetDateTime": v.get("since"),
-            "reaction": [{"manifestation": [{"text": v["reaction"]}]}] if v.get("reaction") else None,
-        }
-    )
-
-
-def treatment(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _optional(
-        {
-            "resourceType": "MedicationStatement",
-            "status": "active",
-            "medicationCodeableConcept": {"text": v["medication"]},
-            "subject": _patient(patient_id),
-            "effectivePeriod": {"start": v["since"]} if v.get("since") else None,
-            "dosage": [{"text": v["dosage"]}] if v.get("dosage") else None,
-        }
-    )
-
-
-UNITS = {"kg": ("kg", "kg"), "lb": ("lb", "[lb_av]"), "cm": ("cm", "cm"), "in": ("in", "[in_i]")}
-
-
-def _measurement(code: str, display: str) -> Callable[[Values, uuid.UUID], Resource]:
-    def build(v: Values, patient_id: uuid.UUID) -> Resource:
-        unit, ucum = UNITS.get(v.get("unit", ""), (v.get("unit", ""), v.get("unit", "")))
-        return {
-            "resourceType": "Observation",
-            "status": "final",
-            "category": [_status("observation-category", "vital-signs")],
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-            "subject": _patient(patient_id),
-            "effectiveDateTime": v["measured_on"],
-            "valueQuantity": {"value": _number(v["value"]), "unit": unit, "system": UCUM, "code": ucum},
-        }
-
-    return build
-
-
-def vaccination(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _optional(
-        {
-            "resourceType": "Immunization",
-            "status": "completed",
-            "vaccineCode": {"text": v["vaccine"]},
-            "patient": _patient(patient_id),
-            "occurrenceDateTime": v["administered_on"],
-            "lotNumber": v.get("lot"),
-        }
-    )
-
-
-def _basic(kind: str, v: Values, patient_id: uuid.UUID, names: tuple[str, ...], created: str | None) -> Resource:
-    fields = [{"url": f"{EXT_FIELD}{n}", "valueString": v[n]} for n in names if v.get(n)]
-    return _optional(
-        {
-            "resourceType": "Basic",
-            "extension": fields,
-            "code": {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
-            "subject": _patient(patient_id),
-            "created": created,
-        }
-    )
-
-
-def directive(v: Values, patient_id: uuid.UUID) -> Resource:
-    names = ("text", "written_on", "trusted_person")
-    return _basic("advance_directive", v, patient_id, names, v.get("written_on"))
-
-
-def donation(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _basic("organ_donation", v, patient_id, ("choice", "note"), None)
-
-
-def contact(v: Values, patient_id: uuid.UUID) -> Resource:
-    return {
-        "resourceType": "RelatedPerson",
-        "active": True,
-        "patient": _patient(patient_id),
-        "relationship": [{"text": v["relation"]}],
-        "name": [{"text": v["name"]}],
-        "telecom": [{"system": "phone", "value": re.sub(r"[\s.\-()]", "", v["phone"])}],
-    }
-
-
-def condition(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _optional(
-        {
-            "resourceType": "Condition",
-            "clinicalStatus": _status("condition-clinical", "resolved" if v.get("ongoing") == "no" else "active"),
-            "code": {"text": v["condition"]},
-            "subject": _patient(patient_id),
-            "onsetDateTime": v.get("since"),
-            "note": [{"text": v["note"]}] if v.get("note") else None,
-        }
-    )
-
-
-def operation(v: Values, patient_id: uuid.UUID) -> Resource:
-    return _optional(
-        {
-            "resourceType": "Procedure",
-            "status": "completed",
-            "code": {"text": v["procedure"]},
-            "subject": _patient(patient_id),
-            "performedDateTime": v.get("performed_on"),
-            "note": [{"text": v["note"]}] if v.get("note") else None,
-        }
-    )
-
-
-def family(v: Values, patient_id: uuid.UUID) -> Resource:
-    return {
-        "resourceType": "FamilyMemberHistory",
-        "status": "completed",
-        "patient": _patient(patient_id),
-        "relationship": {"text": v["relation"]},
-        "condition": [{"code": {"text": v["condition"]}}],
-    }
-
-
-def _pressure(code: str, value: str) -> Resource:
-    return {
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "valueQuantity": {"value": _number(value), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"},
-    }
-
-
-def blood_pressure(v: Values, patient_id: uuid.UUID) -> Resource:
-    return {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": [_status("observation-category", "vital-signs")],
-        "code": {"coding": [{"system": LOINC, "code": "85354-9", "display": "Blood pressure panel"}]},
-        "subject": _patient(patient_id),
-        "effectiveDateTime": v["measured_on"],
-        "component": [_pressure("8480-6", v["systolic"]), _pressure("8462-4", v["diastolic"])],
-    }
-
-
-def blood_group(v: Values, patient_id: uuid.UUID) -> Resource:
-    return {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": [_status("observation-category", "laboratory")],
-        "code": {"coding": [{"system": LOINC, "code": "882-1", "display": "ABO and Rh group [Type] in Blood"}]},
-        "subject": _patient(patient_id),
-        "valueCodeableConcept": {"text": v["group"]},
-    }
 
 
 GROUPS = tuple((g, g) for g in ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"))
@@ -316,7 +142,7 @@ FORMS = {
                 ),
                 Field("measured_on", N_("Date of the weighing"), "date", missing=N_("Enter the date of the weighing.")),
             ),
-            _measurement("29463-7", "Body weight"),
+            measurement("29463-7", "Body weight"),
             {"Observation.valueQuantity": "value", "Observation.effective": "measured_on"},
         ),
         KindForm(
@@ -339,7 +165,7 @@ FORMS = {
                     missing=N_("Enter the date of the measurement."),
                 ),
             ),
-            _measurement("8302-2", "Body height"),
+            measurement("8302-2", "Body height"),
             {"Observation.valueQuantity": "value", "Observation.effective": "measured_on"},
         ),
         KindForm(
