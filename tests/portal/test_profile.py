@@ -273,3 +273,13 @@ def test_an_entry_a_professional_wrote_cannot_be_changed_by_the_patient(
     )
     assert refused.status_code in (403, 404)
     assert "Iode" in me.client.get("/patient/profile").text
+
+
+def test_no_known_allergy_reads_as_that(client_for: Client, runtime: Runtime, person: Person) -> None:
+    me = signed_in(client_for, runtime, person)
+    unconfirmed = post(me.client, "/patient/profile/add/no_known_allergy", {})
+    assert unconfirmed.status_code == 422 and field_error(unconfirmed, "confirm").startswith("Confirmez")
+    done = post(me.client, "/patient/profile/add/no_known_allergy", {"confirm": "none"})
+    assert done.status_code == 303
+    allergies = unescaped(_section(me.client.get("/patient/profile").text, "allergies"))
+    assert "Aucune allergie connue" in allergies and "Allergie</p>" not in allergies

@@ -61,6 +61,17 @@ def allergy(v: Values, patient_id: uuid.UUID) -> Resource:
     )
 
 
+def no_known_allergy(v: Values, patient_id: uuid.UUID) -> Resource:
+    """SNOMED CT's "no known allergy" finding: the patient has none (it reads as that, never as an allergy)."""
+    return {
+        "resourceType": "AllergyIntolerance",
+        "clinicalStatus": _status("allergyintolerance-clinical", "active"),
+        "verificationStatus": _status("allergyintolerance-verification", "confirmed"),
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "716186003", "display": "No known allergy"}]},
+        "patient": _patient(patient_id),
+    }
+
+
 def treatment(v: Values, patient_id: uuid.UUID) -> Resource:
     return _optional(
         {

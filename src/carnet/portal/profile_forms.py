@@ -27,6 +27,7 @@ from carnet.portal.profile_builders import (
     donation,
     family,
     measurement,
+    no_known_allergy,
     operation,
     treatment,
     vaccination,
@@ -110,6 +111,22 @@ FORMS = {
                 "AllergyIntolerance.reaction": "reaction",
                 "AllergyIntolerance.onset": "since",
             },
+        ),
+        KindForm(
+            "no_known_allergy",
+            N_("Say that you have no known allergy"),
+            "AllergyIntolerance",
+            (
+                Field(
+                    "confirm",
+                    N_("Do you know of any allergy or intolerance you have?"),
+                    "choice",
+                    missing=N_("Confirm that you know of no allergy."),
+                    choices=(("none", N_("No, I know of no allergy or intolerance")),),
+                ),
+            ),
+            no_known_allergy,
+            {},
         ),
         KindForm(
             "treatment",
@@ -367,7 +384,7 @@ FORMS = {
 }
 # Which section of the profile page offers which forms.
 ADD_LINKS = {
-    "allergies": ("allergy",),
+    "allergies": ("allergy", "no_known_allergy"),
     "history": ("medical_history", "surgical_history", "family_history"),
     "treatments": ("treatment",),
     "vaccinations": ("vaccination",),
