@@ -186,6 +186,7 @@ def test_each_form_stores_its_resource(client_for: Client, runtime: Runtime, per
         "family_history": {"relation": "Mère", "condition": "Diabète de type 2"},
         "blood_pressure": {"systolic": "128", "diastolic": "82", "measured_on": "2026-02-01"},
         "blood_group": {"group": "AB-"},
+        "care_team": {"name": "Dr Anne Moreau", "profession": "10", "role": "Cardiologue", "phone": ""},
     }
     for kind, data in forms.items():
         done = post(me.client, f"/patient/profile/add/{kind}", data)
@@ -210,6 +211,8 @@ def test_each_form_stores_its_resource(client_for: Client, runtime: Runtime, per
         "Diabète de type 2",
         "128/82 mmHg",
         "AB-",
+        "Dr Anne Moreau",
+        "Cardiologue",
     ):
         assert shown in page, shown
     assert _entries(runtime, me.patient_id) == len(forms)
@@ -283,3 +286,12 @@ def test_no_known_allergy_reads_as_that(client_for: Client, runtime: Runtime, pe
     assert done.status_code == 303
     allergies = unescaped(_section(me.client.get("/patient/profile").text, "allergies"))
     assert "Aucune allergie connue" in allergies and "Allergie</p>" not in allergies
+
+
+def test_a_professional_is_named_by_profession_never_by_its_code(
+    client_for: Client, runtime: Runtime, person: Person
+) -> None:
+    me = signed_in(client_for, runtime, person, lang="en")
+    post(me.client, "/patient/profile/add/care_team", {"name": "Dr Anne Moreau", "profession": "21"})
+    item = _section(me.client.get("/patient/profile").text, "professionals").split("Dr Anne Moreau")[1]
+    assert "Pharmacist" in item.split("</li>")[0] and ">21<" not in item

@@ -14,7 +14,7 @@ from typing import Any
 
 from carnet.fhir.codes import LOINC, UCUM
 from carnet.fhir.wire import WrittenNumber
-from carnet.records.profile_legacy import EXT_FIELD
+from carnet.records.profile_legacy import EXT_FIELD, PROFESSION_SYSTEM
 from carnet.records.profile_types import KIND_SYSTEM
 
 Values = Mapping[str, str]
@@ -150,6 +150,20 @@ def contact(v: Values, patient_id: uuid.UUID) -> Resource:
     }
 
 
+def professional(v: Values, patient_id: uuid.UUID) -> Resource:
+    """One of the patient's own professionals, as a CareTeam of one, its profession by its national code."""
+    role = _optional({"coding": [{"system": PROFESSION_SYSTEM, "code": v["profession"]}], "text": v.get("role")})
+    return _optional(
+        {
+            "resourceType": "CareTeam",
+            "status": "active",
+            "subject": _patient(patient_id),
+            "participant": [{"role": [role], "member": {"display": v["name"]}}],
+            "telecom": [{"system": "phone", "value": re.sub(r"[\s.\-()]", "", v["phone"])}] if v.get("phone") else None,
+        }
+    )
+
+
 def condition(v: Values, patient_id: uuid.UUID) -> Resource:
     return _optional(
         {
@@ -250,6 +264,12 @@ READS: dict[str, dict[str, str]] = {
         "measured_on": "effectiveDateTime",
     },
     "blood_group": {"group": "valueCodeableConcept.text"},
+    "care_team": {
+        "name": "participant.0.member.display",
+        "profession": "participant.0.role.0.coding.0.code",
+        "role": "participant.0.role.0.text",
+        "phone": "telecom.0.value",
+    },
 }
 CHOICES = {"certainty": {"confirmed": "sure", "unconfirmed": "unsure"}, "ongoing": {"active": "yes", "resolved": "no"}}
 

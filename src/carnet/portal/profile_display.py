@@ -16,9 +16,11 @@ from typing import Any
 from babel.dates import format_date
 
 from carnet.fhir.wire import WrittenNumber
+from carnet.kit.professions import PROFESSIONS
 from carnet.portal.messages import N_
+from carnet.portal.profile_forms import PROFESSION_CHOICES
 from carnet.portal.web import LOCALES, Language, format_day
-from carnet.records.profile_legacy import EXT_FIELD
+from carnet.records.profile_legacy import EXT_FIELD, PROFESSION_SYSTEM
 from carnet.records.schemas import ProfileEntryView
 
 Gettext = Callable[[str], str]
@@ -265,13 +267,24 @@ def _basic(r: Mapping[str, Any], lang: Language, _: Gettext) -> tuple[str, list[
     return _("Your advance directives"), lines, []
 
 
+def _role(concept: Any, _: Gettext) -> str:
+    """A care team member's role: its text, else the profession its national code names, never the bare code."""
+    if isinstance(concept, Mapping) and not concept.get("text"):
+        for coding in concept.get("coding") or []:
+            if isinstance(coding, Mapping) and coding.get("system") == PROFESSION_SYSTEM:
+                code = str(coding.get("code"))
+                named = dict(PROFESSION_CHOICES).get(code)
+                return _(named) if named else PROFESSIONS.get(code, text_of(concept))
+    return text_of(concept)
+
+
 def _other(r: Mapping[str, Any], lang: Language, _: Gettext) -> tuple[str, list[str], list[str]]:
     """Conditions, procedures, family history, care teams: their code's words, dates and notes."""
     title = text_of(r.get("code")) or text_of(r.get("relationship"))
     lines = [text_of(c.get("code")) for c in r.get("condition") or [] if isinstance(c, Mapping)]
     for member in r.get("participant") or []:
         who = str((member.get("member") or {}).get("display") or "")
-        role = ", ".join(text_of(x) for x in member.get("role") or [])
+        role = ", ".join(_role(x, _) for x in member.get("role") or [])
         title = title or who
         lines.append(", ".join(x for x in (who, role) if x and x != title))
     if r.get("abatementDateTime"):

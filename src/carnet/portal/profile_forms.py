@@ -29,6 +29,7 @@ from carnet.portal.profile_builders import (
     measurement,
     no_known_allergy,
     operation,
+    professional,
     treatment,
     vaccination,
 )
@@ -74,6 +75,16 @@ class KindForm:
 
 GROUPS = tuple((g, g) for g in ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"))
 WHEN = N_("Since when (optional)")
+# The professions a patient most often names, by their national code (kit/professions.py).
+PROFESSION_CHOICES = (
+    ("10", N_("Doctor")),
+    ("21", N_("Pharmacist")),
+    ("40", N_("Dentist")),
+    ("50", N_("Midwife")),
+    ("60", N_("Nurse")),
+    ("70", N_("Physiotherapist")),
+    ("93", N_("Psychologist")),
+)
 FORMS = {
     f.kind: f
     for f in (
@@ -380,6 +391,31 @@ FORMS = {
             blood_group,
             {"Observation.value": "group"},
         ),
+        KindForm(
+            "care_team",
+            N_("Add one of your professionals"),
+            "CareTeam",
+            (
+                Field(
+                    "name", N_("Name"), missing=N_("Enter the professional's name."), hint=N_("For example Dr Martin.")
+                ),
+                Field(
+                    "profession",
+                    N_("Their profession"),
+                    "choice",
+                    missing=N_("Choose the profession."),
+                    choices=PROFESSION_CHOICES,
+                ),
+                Field(
+                    "role",
+                    N_("Speciality or role (optional)"),
+                    hint=N_("For example cardiologist, dentist at the health centre."),
+                ),
+                Field("phone", N_("Phone number (optional)"), "tel"),
+            ),
+            professional,
+            {"CareTeam.participant": "name", "CareTeam.telecom": "phone"},
+        ),
     )
 }
 # Which section of the profile page offers which forms.
@@ -393,6 +429,7 @@ ADD_LINKS = {
     "directives": ("advance_directive",),
     "organ-donation": ("organ_donation",),
     "contacts": ("emergency_contact",),
+    "professionals": ("care_team",),
 }
 
 
