@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from babel.numbers import format_currency
-from weasyprint import HTML
 
 from carnet.feeds.schemas import ReimbursementView
 from carnet.kit.errors import Forbidden
@@ -62,5 +61,7 @@ def summary_pdf(
             made_at=made_at,
         )
     )
+    from weasyprint import HTML  # loaded on the first summary asked: its fonts and Pango cost a second at startup
+
     pdf: bytes = HTML(string=html, url_fetcher=_refuse).write_pdf()
     return pdf
