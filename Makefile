@@ -3,7 +3,7 @@
 
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: demo test bench conformance chromium
+.PHONY: demo test bench conformance chromium pango
 
 # The portal's browser tests drive Debian's chromium (tests/e2e), never a browser Playwright downloads.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -18,13 +18,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	@touch .venv
 
 # What running needs, not the developers' tools (uv run adds those for the test target when it needs them).
-demo: $(UV)
+demo: $(UV) pango
 	$(UV) run --frozen --no-dev carnet demo
 
 chromium:
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y chromium; }
 
-test: .venv chromium
+# The patient's PDF summary is laid out by WeasyPrint, which needs Pango (a system library, not a wheel).
+pango:
+	@python3 -c "import ctypes.util as u, sys; sys.exit(not u.find_library('pangoft2-1.0'))" || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0; }
+
+test: .venv chromium pango
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy

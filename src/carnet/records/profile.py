@@ -250,3 +250,14 @@ def retire_profile_entry(ctx: Context, actor: Actor, patient_id: uuid.UUID, entr
         raise NotFound(NO_SUCH_ENTRY)
     gate.authorize_item(ctx, access, Action.PROFILE_RETIRE, entry_facts(actor, row), subject)
     row.status = "retired"
+
+
+def replace_profile_entry(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, entry_id: uuid.UUID, body: Any, *, expected_type: str
+) -> uuid.UUID:
+    """Its author corrects an entry: the new resource is kept as written, the old one retired (kept, not current).
+
+    Both happen in the caller's one transaction: a new resource that fails its checks leaves the old one current.
+    """
+    retire_profile_entry(ctx, actor, patient_id, entry_id)
+    return add_profile_resource(ctx, actor, patient_id, body, expected_type=expected_type)
