@@ -15,7 +15,7 @@ from babel.numbers import format_currency
 
 from carnet.feeds.schemas import ReimbursementView
 from carnet.kit.errors import Forbidden
-from carnet.portal.patient import CLASSES, DOC_STATUSES
+from carnet.portal.labels import CLASSES, DOC_STATUSES
 from carnet.portal.profile_display import Gettext, sections
 from carnet.portal.web import LOCALES, Language, environment
 from carnet.records.schemas import DocumentView, ProfileEntryView, RecordSummary
