@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import home, patient
+from carnet.portal import home, patient, recovery
 from carnet.portal.web import (
     HERE,
     CsrfRefused,
@@ -27,6 +27,7 @@ def install(app: FastAPI) -> None:
     """The portal's pages, its static files and its headers, on the application."""
     app.include_router(home.router)
     app.include_router(patient.router)
+    app.include_router(recovery.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
