@@ -100,6 +100,11 @@ class PatientAccount(Base):
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The last TOTP time step accepted: a code of that step or an earlier one is spent (identity/otp.py).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # When the authenticator app's first code was accepted: until then the app's copy of the seed is unproven
+    # (identity.accounts.activate explains what that changes).
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The digest of the activation's half-done session: the one that may see the seed again until confirmed.
+    enrolment_session_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import home, patient, recovery
+from carnet.portal import home, opening, patient, recovery
 from carnet.portal.web import (
     HERE,
     CsrfRefused,
@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(patient.router)
     app.include_router(recovery.router)
+    app.include_router(opening.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
