@@ -20,13 +20,13 @@ import typer
 from carnet.access.actor import Actor, Mode
 from carnet.api.deps import Web
 from carnet.cli_support import build_runtime, friendly_errors, out
-from carnet.identity import accounts, cards, clients, operators
+from carnet.identity import accounts, cards, clients, operators, registry
 from carnet.identity.accounts import SecondFactor
 from carnet.identity.cards import CardShown, SimulatedCard
 from carnet.identity.models import DirectoryEntry, VitaleCard
 from carnet.identity.tokens import parse_scopes
 from carnet.kit.errors import ConfigurationError, Invalid, NotFound
-from carnet.kit.identifiers import parse_finess, parse_ins, parse_rpps
+from carnet.kit.identifiers import nir_key, parse_finess, parse_ins, parse_rpps
 from carnet.kit.professions import PROFESSIONS
 from carnet.records import repository as records_repository
 from carnet.records.schemas import PatientIdentity
@@ -103,11 +103,37 @@ def simulated_card(settings: Settings, ins: str) -> SimulatedCard:
 
 
 def ensure_simulated_card(runtime: Runtime, ins: str) -> SimulatedCard:
+    """The card, registered as the insurer would, with a contact of the demo's (its mail reaches the terminal)."""
     card = simulated_card(runtime.settings, ins)
+    email = f"{card.serial.lower()}@carnet.localhost"
     with runtime.unit_of_work() as ctx:
-        if ctx.session.get(VitaleCard, card.serial) is None:
-            cards.register_card(ctx, INSURER, ins, card.serial, card.public_key())
+        registered = ctx.session.get(VitaleCard, card.serial)
+        if registered is None:
+            cards.register_card(ctx, INSURER, ins, card.serial, card.public_key(), email=email)
+        elif registered.contact_email_ct is None and registered.contact_phone_ct is None:
+            registry.set_contact(ctx, registered, email=email, phone=None)
     return card
+
+
+# A holder of a card with no record yet, to try opening a record online (the same NIR on every run).
+DEMO_OPENING_NIR = "2850475111042"
+
+
+def print_demo_opening(runtime: Runtime) -> None:
+    ins = DEMO_OPENING_NIR + nir_key(DEMO_OPENING_NIR)
+    card = ensure_simulated_card(runtime, ins)
+    with runtime.unit_of_work() as ctx:
+        opened = records_repository.living_record_for_ins(ctx.session, ins) is not None
+    where = (
+        "already opened online: sign in with the account chosen then"
+        if opened
+        else "the code by e-mail appears in this terminal"
+    )
+    out.print(
+        f"  A card with no record yet: open it online at /patient/open with NIR {ins[:13]}, "
+        f"card {card.serial} ({where})",
+        highlight=False,
+    )
 
 
 @card_app.command("issue")
@@ -236,6 +262,7 @@ def print_demo_credentials(runtime: Runtime, people: list[tuple[str, PatientIden
             highlight=False,
         )
     _write_private(kept, json.dumps(known))
+    print_demo_opening(runtime)
     out.print("A doctor's bearer token: carnet token --rpps 10000000017 --profession 10", highlight=False)
 
 

@@ -39,6 +39,7 @@ def test_every_service_touching_patient_data_asks_the_gate() -> None:
         "records/profile.py",
         "access/service.py",
         "identity/cards.py",
+        "identity/opening.py",
     ]
     for name in services:
         names = imported_names(SOURCE / name)

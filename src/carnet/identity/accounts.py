@@ -117,10 +117,18 @@ def _check_login(login: str) -> str:
     return login
 
 
-def activate(ctx: Context, form: Activation, *, address: str) -> Step:
+def activate(ctx: Context, form: Activation, *, address: str, confirm_here: bool = False) -> Step:
     """First activation (or a renewed one): NIR + carte Vitale serial + one-time code prove the patient.
 
     The code is spent; the password and second factor chosen here are the account's from now on.
+
+    A TOTP enrolment is confirmed by the first code the patient's app gives: until then nothing proves the app
+    holds the seed. No session ever starts without such a code, so an unconfirmed enrolment skips nothing:
+    the second-factor step of a sign-in asks for it as always, and the first code it accepts confirms the
+    enrolment (`second_factor`). With `confirm_here` (the portal), the step also carries a half-done session
+    (`session_token`, as after a password) whose first code both confirms the app and signs the patient in,
+    on the page that shows the QR code; while the enrolment is unconfirmed, that session alone may have the
+    seed shown again (`unconfirmed_enrolment`), so a failed scan is retried, never a trip to a desk.
     """
     login = _check_login(form.login)
     ins = _canonical_ins(form.nir)
@@ -194,6 +202,11 @@ def activate(ctx: Context, form: Activation, *, address: str) -> Step:
         step.totp_uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name="Carnet")
     ctx.session.add(account)
     ctx.session.flush()
+    if confirm_here and form.second_factor == "totp":
+        step.session_token, pending = sessions.start(
+            ctx.session, "patient", account.id, stage="second-factor", address=address
+        )
+        account.enrolment_session_hash = pending.token_hash
     sessions.clear_throttle(ctx.session, keys[:1])
     gate.trace_authentication(ctx, patient, "account.activate", patient_id, allowed=True, reason="card-and-code")
     return step
@@ -268,6 +281,17 @@ def second_factor(ctx: Context, *, pending_token: str, code: str, address: str) 
     if account.second_factor == "totp" and account.totp_secret_ct is not None:
         secret = data_key(ctx, account.patient_id).decrypt_text(account.totp_secret_ct, aad=_totp_aad(account.id))
         good = otp.accept(ctx.session, PatientAccount, account.id, secret, code, clock.now())
+        if good and account.totp_confirmed_at is None:
+            account.totp_confirmed_at = clock.now()  # the app holds the seed: the enrolment is proven
+            account.enrolment_session_hash = None
+            gate.trace_authentication(
+                ctx,
+                Actor.patient(account.patient_id),
+                "account.confirm-totp",
+                account.patient_id,
+                allowed=True,
+                reason="first-code",
+            )
     elif row.code_hash is not None and row.code_expires_at is not None and row.code_expires_at > clock.now():
         good = same(row.code_hash, digest(code))
     anonymous = Actor.anonymous(address)
@@ -293,6 +317,19 @@ def second_factor(ctx: Context, *, pending_token: str, code: str, address: str) 
     patient = Actor.patient(account.patient_id)
     gate.trace_authentication(ctx, patient, "login.second-factor", account.patient_id, allowed=True, reason="signed-in")
     return Step(session_token=token, device_token=device)
+
+
+def unconfirmed_enrolment(ctx: Context, *, pending_token: str) -> str | None:
+    """The authenticator URI again, for the half-done session of an activation whose app is not yet
+    confirmed (see `activate`); None once a code has confirmed it, or for any other session."""
+    row = sessions.pending(ctx.session, pending_token)
+    account = ctx.session.get(PatientAccount, row.subject_id)
+    if account is None or account.totp_secret_ct is None or account.totp_confirmed_at is not None:
+        return None
+    if account.enrolment_session_hash is None or not same(account.enrolment_session_hash, row.token_hash):
+        return None  # a sign-in's session, even with the right password: the seed is never shown to it
+    secret = data_key(ctx, account.patient_id).decrypt_text(account.totp_secret_ct, aad=_totp_aad(account.id))
+    return pyotp.TOTP(secret).provisioning_uri(name=account.login, issuer_name="Carnet")
 
 
 def patient_of_session(ctx: Context, token: str) -> tuple[Actor, sessions.ActiveSession]:

@@ -29,7 +29,7 @@ from carnet.access.policy import Action, RecordState
 from carnet.access.schemas import AuthorisationView
 from carnet.access.service import grant_authorisation
 from carnet.context import Context
-from carnet.identity import accounts
+from carnet.identity import accounts, registry
 from carnet.identity.models import CardChallenge, VitaleCard
 from carnet.kit import clock
 from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -103,8 +103,18 @@ class OpenedRecord:
     authorisation: AuthorisationView | None
 
 
-def register_card(ctx: Context, actor: Actor, ins: str, serial: str, public_key: bytes) -> None:
-    """The insurer's systems record a card issued to an insured person, record or not."""
+def register_card(
+    ctx: Context,
+    actor: Actor,
+    ins: str,
+    serial: str,
+    public_key: bytes,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+) -> None:
+    """The insurer's systems record a card issued to an insured person, record or not, with the contact it
+    holds for them, if any (an online opening's code goes there: identity.opening)."""
     canonical = parse_ins(ins).value
     if not _SERIAL.match(serial):
         raise Invalid("A card serial has 8 to 20 digits or capital letters.", code="invalid-serial")
@@ -115,9 +125,10 @@ def register_card(ctx: Context, actor: Actor, ins: str, serial: str, public_key:
     gate.authorize_unscoped(ctx, actor, Action.CARD_REGISTER)
     if ctx.session.get(VitaleCard, serial) is not None:
         raise Conflict("A card with this serial is already registered.", code="duplicate-card")
-    ctx.session.add(
-        VitaleCard(serial=serial, ins=canonical, public_key=public_key, issued_at=clock.now(), revoked_at=None)
-    )
+    card = VitaleCard(serial=serial, ins=canonical, public_key=public_key, issued_at=clock.now(), revoked_at=None)
+    if email or phone:
+        registry.set_contact(ctx, card, email=email, phone=phone)
+    ctx.session.add(card)
     ctx.session.flush()
 
 

@@ -40,8 +40,37 @@ class VitaleCard(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The contact the insurer holds for the card's holder (an online opening's code goes there), encrypted
+    # under a key of the card's own wrapped by the master key: no record, hence no record key, may exist yet.
+    master_key_id: Mapped[str | None] = mapped_column(String(16))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_vitale_cards_ins", "ins"),)
+
+
+class OnlineOpening(Base):
+    """A patient opening their own record online: the code sent to the card's contact, then the activation.
+
+    The browser holds a random token (the table its digest). Once the code is proven and the record open,
+    the activation code issued for it is kept here, encrypted under the record's key, until the patient
+    chooses their login and password in the same journey: it never travels to the browser.
+    """
+
+    __tablename__ = "online_openings"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    card_serial: Mapped[str] = mapped_column(ForeignKey("vitale_cards.serial", ondelete="CASCADE"))
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    proven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.patient_id", ondelete="CASCADE"))
+    activation_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_online_openings_card_serial", "card_serial"),)
 
 
 class CardChallenge(Base):
@@ -100,6 +129,11 @@ class PatientAccount(Base):
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The last TOTP time step accepted: a code of that step or an earlier one is spent (identity/otp.py).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # When the authenticator app's first code was accepted: until then the app's copy of the seed is unproven
+    # (identity.accounts.activate explains what that changes).
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The digest of the activation's half-done session: the one that may see the seed again until confirmed.
+    enrolment_session_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -30,7 +30,10 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.patient_id"))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.patient_id"))
+    # Or, before any record exists (an online opening's code), the card whose registered contact it goes to;
+    # its address and content are then encrypted under the card's key (identity.registry).
+    card_serial: Mapped[str | None] = mapped_column(ForeignKey("vitale_cards.serial", ondelete="CASCADE"))
     message_id: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(8))
@@ -54,5 +57,6 @@ class OutboxMessage(Base):
         CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         CheckConstraint("(recipient_ct IS NULL) <> (recipient_rpps IS NULL)", name="one_recipient"),
+        CheckConstraint("(patient_id IS NULL) <> (card_serial IS NULL)", name="record_or_card"),
         Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
     )

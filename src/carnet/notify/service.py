@@ -18,7 +18,9 @@ from carnet.access.policy import Action
 from carnet.audit.chain import AuditEvent
 from carnet.audit.models import AuditEntry
 from carnet.context import Context
+from carnet.identity import registry
 from carnet.identity.directory import address_of
+from carnet.identity.models import VitaleCard
 from carnet.kit import clock
 from carnet.kit.errors import Invalid
 from carnet.kit.identifiers import EMAIL
@@ -210,6 +212,39 @@ def enqueue_personal(
             recipient_ct=recipient,
             recipient_rpps=None,
             content_ct=data_key(ctx, patient_id).encrypt_text(content, aad=content_aad(message)),
+            expires_at=expires_at,
+            state="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+            sent_at=None,
+            last_error=None,
+        )
+    )
+    return True
+
+
+def enqueue_to_card(
+    ctx: Context, card: VitaleCard, *, channel: str, kind: str, subject: str, body: str, expires_at: datetime
+) -> bool:
+    """A message to the contact the insurer registered for a card, before any record exists (an online
+    opening's code): kept and erased as `enqueue_personal`'s, under the card's key. False: no such contact."""
+    recipient = registry.contact_ct(card, channel)
+    if recipient is None:
+        return False
+    now, message = clock.now(), uuid.uuid4()
+    content = json.dumps({"subject": subject, "body": body}, ensure_ascii=False)
+    ctx.session.add(
+        OutboxMessage(
+            id=message,
+            patient_id=None,
+            card_serial=card.serial,
+            message_id=message_id(uuid.uuid4(), 0, kind, channel),
+            kind=kind,
+            channel=channel,
+            recipient_ct=recipient,
+            recipient_rpps=None,
+            content_ct=registry.card_key(ctx, card).encrypt_text(content, aad=content_aad(message)),
             expires_at=expires_at,
             state="pending",
             attempts=0,

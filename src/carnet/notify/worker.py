@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from carnet.context import Context
+from carnet.identity import registry
 from carnet.identity.directory import address_of
+from carnet.identity.models import VitaleCard
 from carnet.kit import clock
-from carnet.kit.crypto import DecryptionError, KeyProvider
+from carnet.kit.crypto import DataKey, DecryptionError, KeyProvider
 from carnet.kit.errors import CarnetError
 from carnet.notify.messages import TEXTS
 from carnet.notify.models import OutboxMessage
@@ -132,7 +134,10 @@ def message_content(ctx: Context, row: OutboxMessage) -> tuple[str, str] | None:
     if row.content_ct is None:
         return notice_text(row.kind, row.channel) if row.kind in TEXTS else None
     try:
-        content = json.loads(data_key(ctx, row.patient_id).decrypt_text(row.content_ct, aad=content_aad(row.id)))
+        key = _key(ctx, row)
+        if key is None:
+            return None
+        content = json.loads(key.decrypt_text(row.content_ct, aad=content_aad(row.id)))
     except (CarnetError, DecryptionError):
         return None
     return str(content["subject"]), str(content["body"])
@@ -146,11 +151,24 @@ def _recipient(ctx: Context, row: OutboxMessage) -> str | None:
     if row.recipient_ct is None:
         return None
     try:
+        if row.card_serial is not None:
+            card = ctx.session.get(VitaleCard, row.card_serial)
+            return None if card is None else registry.read_contact(ctx, card, row.channel)
+        if row.patient_id is None:
+            return None
         return data_key(ctx, row.patient_id).decrypt_text(
             row.recipient_ct, aad=contact_aad(row.channel, row.patient_id)
         )
     except (CarnetError, DecryptionError):
         return None
+
+
+def _key(ctx: Context, row: OutboxMessage) -> DataKey | None:
+    """The key a personal message's content is under: its record's, or its card's (before any record)."""
+    if row.card_serial is not None:
+        card = ctx.session.get(VitaleCard, row.card_serial)
+        return None if card is None or card.wrapped_key is None else registry.card_key(ctx, card)
+    return None if row.patient_id is None else data_key(ctx, row.patient_id)
 
 
 def run_worker(

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import documents, history, home, patient, privacy, profile, record
+from carnet.portal import documents, history, home, opening, patient, privacy, profile, record, recovery
 from carnet.portal.documents import UPLOAD_PATH
 from carnet.portal.web import (
     HERE,
@@ -33,6 +33,8 @@ def install(app: FastAPI) -> None:
     app.include_router(documents.router)
     app.include_router(profile.router)
     app.include_router(record.router)
+    app.include_router(recovery.router)
+    app.include_router(opening.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 

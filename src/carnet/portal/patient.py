@@ -137,7 +137,7 @@ async def activate(request: Request) -> Response:
     )
     try:
         with unit(request) as ctx:
-            step = accounts.activate(ctx, activation, address=address(request))
+            step = accounts.activate(ctx, activation, address=address(request), confirm_here=True)
         _raise(step)
     except CarnetError as exc:
         name = ACTIVATION_FIELDS.get(exc.code, "")
@@ -145,7 +145,18 @@ async def activate(request: Request) -> Response:
             name = "email" if factor == "email" else "phone"
         errors.add(name or "nir", known_message(request, exc))
         return _form_page(request, "patient/activate.html", errors, values, exc.status, **_rules())
-    return page(request, "patient/activated.html", {"factor": factor, **_totp(request, step.totp_uri)})
+    return activated(request, step, factor)
+
+
+def activated(request: Request, step: Step, factor: str) -> Response:
+    """The account is active; with TOTP, the page asks the app's first code (portal/opening.py confirms it)."""
+    response = _form_page(
+        request, "patient/activated.html", FieldErrors(), {}, 200, factor=factor, **_totp(request, step.totp_uri)
+    )
+    if step.session_token:
+        max_age = int(sessions.PENDING_LIFETIME.total_seconds())
+        set_cookie(request, response, PENDING_COOKIE, step.session_token, max_age=max_age, path=PATIENT_COOKIE_PATH)
+    return response
 
 
 def _totp(request: Request, uri: str | None) -> dict[str, object]:
