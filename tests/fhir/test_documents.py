@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bench.observations import body_weight
 from fastapi.testclient import TestClient
 
-from carnet.access.policy import Mode
+from carnet.access.actor import Mode
 from carnet.fhir.codes import CONFIDENTIALITY_SYSTEM, EXT_HIDDEN_UNTIL, MASKED, RPPS_SYSTEM, URI
 from carnet.identity.tokens import TokenIssuer
 from carnet.records.document_types import EXT_DEPOSITOR
