@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import socket
@@ -28,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -184,22 +186,15 @@ def stored_bytes(engine: Engine, loads_began: datetime) -> list[tuple[str, ...]]
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=2000)
-    parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=30)
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="carnet-bench-fhir-"))
+def prepare(url: str, work: Path, patients_wanted: int) -> dict[str, object]:
+    """A migrated, seeded database at `url` and what a server and locust need to use it (this checkout's code)."""
     master, signing = generate_master_key_text(), generate_master_key_text()
-    url = ensure_database(start_embedded_server(work / "pgdata"), "bench_fhir", recreate=True)
     migrate(url)
     settings = Settings(master_key=SecretStr(master), token_signing_key=SecretStr(signing), data_dir=work)
     engine = make_engine(url)
     runtime = Runtime(settings, engine, make_sessionmaker(engine), parse_master_keys(master, source="bench"))
     began = time.perf_counter()
-    seed_population(runtime.unit_of_work, patients=args.patients, documents_per_patient=5)
+    seed_population(runtime.unit_of_work, patients=patients_wanted, documents_per_patient=5)
     with runtime.unit_of_work() as ctx:
         patients = [str(p) for p in ctx.session.scalars(select(Record.patient_id))]
     seed_weights(runtime, patients)
@@ -208,21 +203,47 @@ def main() -> None:
             grant_authorisation(ctx, uuid.UUID(patient), DOCTOR_RPPS, scope="read_write", via="patient")
     print(f"seeded {len(patients)} records and authorised the doctor in {time.perf_counter() - began:.0f} s")
     token = Web.issuer_for(settings).for_professional(rpps=DOCTOR_RPPS, profession="10")
-    loads_began = datetime.now(UTC)
     costs = statements_per_request(runtime, token, patients)
     print("SQL statements per request: " + ", ".join(f"{name} {n:.1f}" for name, n in costs.items()))
     engine.dispose()
+    return {"url": url, "master": master, "signing": signing, "token": token, "patients": patients, "costs": costs}
 
-    carnet_port, hello_port = free_port(), free_port()
-    env = {
+
+def server_env(state: dict[str, Any], work: Path) -> dict[str, str]:
+    """The environment `carnet serve` and locust run in, for the database `prepare` made."""
+    patients: list[str] = state["patients"]
+    return {
         **os.environ,
-        "CARNET_DATABASE_URL": url,
-        "CARNET_MASTER_KEY": master,
-        "CARNET_TOKEN_SIGNING_KEY": signing,
+        "CARNET_DATABASE_URL": state["url"],
+        "CARNET_MASTER_KEY": state["master"],
+        "CARNET_TOKEN_SIGNING_KEY": state["signing"],
         "CARNET_DATA_DIR": str(work),
-        "CARNET_BENCH_TOKEN": token,
+        "CARNET_BENCH_TOKEN": state["token"],
         "CARNET_BENCH_PATIENTS": ",".join(patients[:1000]),
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--prepare", type=Path, help="only seed --database-url and write what serving needs here")
+    parser.add_argument("--database-url", help="with --prepare: the (empty) database to seed")
+    args = parser.parse_args()
+
+    if args.prepare is not None:  # bench_fhir_paired runs this in each of the two checkouts it compares
+        state = prepare(args.database_url, args.prepare.parent, args.patients)
+        args.prepare.write_text(json.dumps(state))
+        return
+    work = Path(tempfile.mkdtemp(prefix="carnet-bench-fhir-"))
+    url = ensure_database(start_embedded_server(work / "pgdata"), "bench_fhir", recreate=True)
+    state = prepare(url, work, args.patients)
+    costs: dict[str, float] = state["costs"]  # type: ignore[assignment]
+    loads_began = datetime.now(UTC)
+
+    carnet_port, hello_port = free_port(), free_port()
+    env = server_env(state, work)
     serve = ["carnet", "serve", "--port", str(carnet_port)]
     server_log = open(work / "carnet-serve.log", "w")  # noqa: SIM115 (open while the server runs)
     carnet = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=server_log)  # noqa: S603

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bench.observations import body_weight
 from fastapi.testclient import TestClient
 
+from carnet.access.actor import Mode
 from carnet.fhir.codes import CONFIDENTIALITY_SYSTEM, EXT_HIDDEN_UNTIL, MASKED, RPPS_SYSTEM, URI
 from carnet.identity.tokens import TokenIssuer
 from carnet.records.document_types import EXT_DEPOSITOR
@@ -162,3 +164,30 @@ def test_a_half_invalid_bundle_stores_nothing(opened: Opened) -> None:
     assert opened.doctor.post("", sent).status_code == 422
     listed = opened.doctor.get("DocumentReference", patient=opened.patient_id).json()
     assert "entry" not in listed
+
+
+def test_a_writer_in_deposit_only_mode_is_told_what_was_stored_and_still_reads_nothing(
+    opened: Opened, doctor_token: Callable[..., str]
+) -> None:
+    """The answer to a deposit is what was stored, not a read: deposit-only mode gets 201, then no read."""
+    depositing = Fhir(opened.doctor.client, doctor_token(mode=Mode.DEPOSIT_ONLY))
+    created = depositing.post("DocumentReference", document(opened.patient_id))
+    assert created.status_code == 201, created.text
+    provided = depositing.post("", bundle(opened.patient_id, count=1))
+    assert provided.status_code == 200, provided.text
+    stored = opened.doctor.get(f"DocumentReference/{created.json()['id']}")
+    assert stored.json() == created.json()
+    refused = depositing.get(f"DocumentReference/{created.json()['id']}")
+    assert refused.status_code == 404  # a read refused answers like a missing document
+    listed = opened.doctor.get("DocumentReference", patient=f"Patient/{opened.patient_id}", _count=50).json()
+    assert len(listed["entry"]) == 2
+
+
+def test_a_profile_writer_in_deposit_only_mode_is_told_what_was_stored(
+    opened: Opened, doctor_token: Callable[..., str]
+) -> None:
+    depositing = Fhir(opened.doctor.client, doctor_token(mode=Mode.DEPOSIT_ONLY))
+    created = depositing.post("Observation", body_weight(opened.patient_id))
+    assert created.status_code == 201, created.text
+    assert opened.doctor.get(f"Observation/{created.json()['id']}").json() == created.json()
+    assert depositing.get(f"Observation/{created.json()['id']}").status_code == 404

@@ -73,8 +73,7 @@ def deposit(ctx: Context, principal: Principal, incoming: AcceptedDocument, cont
     """Store one incoming document as written (a replacement when it says so), its labels with it."""
     actor, patient_id = principal.actor, incoming.patient_id
     enter(ctx, principal, patient_id)
-    document_id = documents.deposit_resource(ctx, actor, incoming, content)
-    return documents.get_document(ctx, actor, patient_id, document_id)
+    return documents.deposit_written(ctx, actor, incoming, content)
 
 
 def _existing(ctx: Context, principal: Principal, incoming: AcceptedDocument, condition: str) -> DocumentView | None:

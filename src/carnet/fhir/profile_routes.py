@@ -16,7 +16,7 @@ from carnet.fhir.profile import PROFILE_RESOURCES, ProfileResource, profile_reso
 from carnet.fhir.support import base_url, caller, enter, fhir_body, patient_param, refusals_as_missing, searchset
 from carnet.fhir.wire import FhirResponse, respond
 from carnet.kit.errors import Invalid, NotFound
-from carnet.records.profile import add_profile_resource, get_profile_entry, list_profile, source_class_of
+from carnet.records.profile import add_profile_written, get_profile_entry, list_profile, source_class_of
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 
@@ -34,11 +34,8 @@ def _add_routes(kind: ProfileResource) -> None:
             source = kind.default_class
         with unit(request) as ctx:
             enter(ctx, principal, patient_id)
-            entry_id = add_profile_resource(
-                ctx, principal.actor, patient_id, body, expected_type=name, source_class=source
-            )
-            entry = get_profile_entry(ctx, principal.actor, patient_id, entry_id, kinds=kind.kinds)
-        location = f"{base_url(request)}/{name}/{item_id(patient_id, entry_id)}"
+            entry = add_profile_written(ctx, principal.actor, patient_id, body, expected_type=name, source_class=source)
+        location = f"{base_url(request)}/{name}/{item_id(patient_id, entry.id)}"
         return respond(profile_resource(entry), status=201, headers={"Location": location})
 
     @router.get(f"/{name}/{{resource_id}}", name=f"read-{name}")

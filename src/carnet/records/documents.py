@@ -155,6 +155,21 @@ def _new_version(ctx: Context, document: Document, resource: dict[str, Any] | No
 
 def deposit_resource(ctx: Context, actor: Actor, accepted: AcceptedDocument, content: bytes) -> uuid.UUID:
     """Deposit a DocumentReference kept as written (a new version of another when it replaces one)."""
+    return _deposit(ctx, actor, accepted, content).id
+
+
+def deposit_written(ctx: Context, actor: Actor, accepted: AcceptedDocument, content: bytes) -> DocumentView:
+    """Deposit, and the document as it was stored, for the writer's answer.
+
+    What the writer is told is what they sent with what Carnet set on it (id, version, meta), not a read of the
+    record: no second pass through the gate, no read in the trail, and a writer in deposit-only mode, who may
+    not read, learns what was stored.
+    """
+    document = _deposit(ctx, actor, accepted, content)
+    return view_of(data_key(ctx, document.patient_id), document, clock.now())
+
+
+def _deposit(ctx: Context, actor: Actor, accepted: AcceptedDocument, content: bytes) -> Document:
     patient_id = accepted.patient_id
     if accepted.replaces is not None:
         old, access = _load_document(ctx, actor, Action.DOCUMENT_REPLACE, patient_id, accepted.replaces)
@@ -164,13 +179,13 @@ def deposit_resource(ctx: Context, actor: Actor, accepted: AcceptedDocument, con
         old.status = DocumentStatus.DEPRECATED.value
         _new_version(ctx, old)
         _flush_once(ctx)
-        return new.id
+        return new
     document_id = uuid.uuid4()
     _, access = load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
     _refuse_known_identifier(ctx, patient_id, accepted.facts)
     document = _store(ctx, access, accepted, content, document_id=document_id)
     _flush_once(ctx)
-    return document.id
+    return document
 
 
 def _flush_once(ctx: Context) -> None:

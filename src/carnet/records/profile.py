@@ -108,6 +108,28 @@ def add_profile_resource(
     author_rpps: str | None = None,
 ) -> uuid.UUID:
     """Keep one FHIR resource as written, once valid and honourable; Carnet sets only id, meta and its class."""
+    row = _add(ctx, actor, patient_id, body, expected_type, source_class, author_rpps)
+    return row.id
+
+
+def add_profile_written(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, body: Any, *, expected_type: str, source_class: str | None
+) -> ProfileEntryView:
+    """Keep one resource as written, and the entry as stored for the writer's answer: what they sent with what
+    Carnet set on it, not a read of the record (no second pass through the gate, no read in the trail)."""
+    row = _add(ctx, actor, patient_id, body, expected_type, source_class, None)
+    return entry_view(data_key(ctx, patient_id), row)
+
+
+def _add(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    body: Any,
+    expected_type: str | None,
+    source_class: str | None,
+    author_rpps: str | None,
+) -> ProfileEntry:
     load_record(ctx, actor, Action.PROFILE_WRITE, patient_id)
     resource = accept_resource(body, patient_id, expected_type)
     derived = derive(resource)
@@ -127,27 +149,26 @@ def add_profile_resource(
         own = {"url": EXT_SOURCE_CLASS, "valueCoding": {"system": CLASS_SYSTEM, "code": source}}
         stored["extension"] = [*(resource.get("extension") or []), own]
     text = dumps(stored)  # decimals keep the digits written (fhir.wire)
-    ctx.session.add(
-        ProfileEntry(
-            id=entry_id,
-            patient_id=patient_id,
-            kind=derived.kind,
-            source_class=source,
-            author_kind=author_kind,
-            author_ref=author_ref,
-            recorded_at=now,
-            status="active",
-            resource_ct=data_key(ctx, patient_id).encrypt_text(text, aad=resource_aad(entry_id)),
-            resource_type=derived.resource_type,
-            resource_status=derived.status,
-            verification_status=derived.verification,
-            in_error=derived.in_error,
-            occurred_on=derived.occurred_on,
-            author_rpps=derived.author_rpps,
-        )
+    row = ProfileEntry(
+        id=entry_id,
+        patient_id=patient_id,
+        kind=derived.kind,
+        source_class=source,
+        author_kind=author_kind,
+        author_ref=author_ref,
+        recorded_at=now,
+        status="active",
+        resource_ct=data_key(ctx, patient_id).encrypt_text(text, aad=resource_aad(entry_id)),
+        resource_type=derived.resource_type,
+        resource_status=derived.status,
+        verification_status=derived.verification,
+        in_error=derived.in_error,
+        occurred_on=derived.occurred_on,
+        author_rpps=derived.author_rpps,
     )
+    ctx.session.add(row)
     ctx.session.flush()
-    return entry_id
+    return row
 
 
 def add_profile_entry(
