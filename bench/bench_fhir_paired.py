@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.bench_fhir import LOADS, free_port, run_locust, server_env, wait_for
+from bench.bench_fhir import DOCTOR_RPPS, LOADS, free_port, run_locust, server_env, wait_for
 from carnet.kit.embedded import ensure_database, start_embedded_server
 
 HERE = Path(__file__).resolve().parent.parent
@@ -41,6 +41,13 @@ def prepared(checkout: Path, url: str, work: Path, patients: int) -> dict[str, A
     subprocess.run(command, check=True, cwd=checkout, env=server_env_base())  # noqa: S603
     state: dict[str, Any] = json.loads(state_file.read_text())
     return state
+
+
+def fresh_token(checkout: Path, env: dict[str, str]) -> str:
+    """A new doctor's token from the side's own `carnet token` (a token outlives a few minutes only)."""
+    command = [str(checkout / ".venv" / "bin" / "carnet"), "token", "--rpps", DOCTOR_RPPS, "--profession", "10"]
+    printed = subprocess.run(command, check=True, cwd=checkout, env=env, capture_output=True, text=True).stdout  # noqa: S603
+    return printed.strip().splitlines()[-1].strip()
 
 
 def server_env_base() -> dict[str, str]:
@@ -89,6 +96,8 @@ def main() -> None:
         hello: list[float] = []
         for round_number in range(args.rounds):
             order = ["before", "after"] if round_number % 2 == 0 else ["after", "before"]
+            for name, checkout in sides.items():
+                envs[name]["CARNET_BENCH_TOKEN"] = fresh_token(checkout, envs[name])
             out = work / f"round-{round_number}"
             out.mkdir()
             hello.append(

@@ -26,13 +26,16 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, event, select
 
+from carnet.access.actor import Actor
 from carnet.app import create_app
 from carnet.cli_identity import ensure_simulated_card
 from carnet.identity import accounts
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker, migrate
 from carnet.kit.embedded import ensure_database, start_embedded_server
+from carnet.records.documents import list_documents
 from carnet.records.models import Record
+from carnet.records.schemas import DocumentQuery
 from carnet.runtime import Runtime
 from carnet.settings import Settings
 from carnet.synthetic import seed_population
@@ -40,7 +43,20 @@ from carnet.synthetic import seed_population
 PASSWORD = "tilleul-ardoise-bench-27"  # noqa: S105 (the bench's throwaway accounts)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Every page of the patient's space a signed-in patient reads (GET), by the path the portal serves it at.
-PAGES = ("/patient", "/patient/account")
+# `{document}` is the patient's latest document.
+PAGES = (
+    "/patient",
+    "/patient/documents",
+    "/patient/documents/{document}",
+    "/patient/profile",
+    "/patient/privacy",
+    "/patient/history",
+    "/patient/notifications",
+    "/patient/account",
+    "/patient/record",
+)
+# What a patient downloads rather than reads: timed the same way, reported apart from the pages' target.
+DOWNLOADS = ("/patient/documents/{document}/content", "/patient/record/summary.pdf", "/patient/record/bundle")
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,7 @@ class Patient:
     patient_id: uuid.UUID
     login: str
     totp: pyotp.TOTP
+    document: uuid.UUID
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -80,7 +97,11 @@ def activated(runtime: Runtime, patient_id: uuid.UUID, index: int) -> Patient:
     totp = pyotp.parse_uri(step.totp_uri)
     if not isinstance(totp, pyotp.TOTP):
         raise SystemExit("activation gave no TOTP key")
-    return Patient(patient_id, login, totp)
+    with runtime.unit_of_work() as ctx:
+        latest = list_documents(ctx, Actor.patient(patient_id), patient_id, DocumentQuery(limit=1)).items
+    if not latest:
+        raise SystemExit(f"no document in {patient_id}")
+    return Patient(patient_id, login, totp, latest[0].id)
 
 
 def _form_token(page: httpx.Response) -> str:
@@ -111,7 +132,7 @@ def signed_in(client: TestClient, patient: Patient) -> None:
 
 
 def measure(
-    engine: Engine, client: TestClient, jars: list[httpx.Cookies], path: str, rounds: int
+    engine: Engine, client: TestClient, jars: list[tuple[httpx.Cookies, Patient]], page: str, rounds: int
 ) -> tuple[list[float], float]:
     """Each patient asks for the page `rounds` times, one request at a time: the times (ms) and statements."""
     statements = 0
@@ -120,16 +141,18 @@ def measure(
         nonlocal statements
         statements += 1
 
-    for jar in jars:  # a first call compiles the page's statements and template
+    for jar, patient in jars:  # a first call compiles the page's statements and template
         client.cookies = jar
+        path = page.format(document=patient.document)
         warm = client.get(path)
         if warm.status_code != 200:
             raise SystemExit(f"{path}: {warm.status_code} {warm.text[:300]}")
     times: list[float] = []
     event.listen(engine, "before_cursor_execute", count)
     for _ in range(rounds):
-        for jar in jars:
+        for jar, patient in jars:
             client.cookies = jar
+            path = page.format(document=patient.document)
             began = time.perf_counter()
             answer = client.get(path)
             times.append((time.perf_counter() - began) * 1000)
@@ -167,13 +190,14 @@ def main() -> None:
         for patient in patients:
             client.cookies.clear()
             signed_in(client, patient)
-            jars.append(httpx.Cookies(client.cookies))
+            jars.append((httpx.Cookies(client.cookies), patient))
         print("| page | requests | p50 (ms) | p99 (ms) | mean (ms) | statements per page |")
         print("|---|---|---|---|---|---|")
-        for path in PAGES:
+        for path in (*PAGES, *DOWNLOADS):
             times, statements = measure(engine, client, jars, path, args.rounds)
+            label = f"`{path}` (download)" if path in DOWNLOADS else f"`{path}`"
             print(
-                f"| `{path}` | {len(times)} | {statistics.median(times):.1f} | {percentile(times, 0.99):.1f} "
+                f"| {label} | {len(times)} | {statistics.median(times):.1f} | {percentile(times, 0.99):.1f} "
                 f"| {statistics.fmean(times):.1f} | {statements:.1f} |"
             )
     engine.dispose()
