@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from carnet.access.actor import Actor
 from carnet.fhir.codes import LOINC, UCUM
+from carnet.identity import sessions
 from carnet.records.models import ProfileEntry
 from carnet.records.profile import list_profile
 from carnet.runtime import Runtime
@@ -295,3 +296,42 @@ def test_a_professional_is_named_by_profession_never_by_its_code(
     post(me.client, "/patient/profile/add/care_team", {"name": "Dr Anne Moreau", "profession": "21"})
     item = _section(me.client.get("/patient/profile").text, "professionals").split("Dr Anne Moreau")[1]
     assert "Pharmacist" in item.split("</li>")[0] and ">21<" not in item
+
+
+def test_a_form_sent_twice_adds_one_entry_and_a_refused_send_leaves_its_key_free(
+    client_for: Client, runtime: Runtime, person: Person
+) -> None:
+    me = signed_in(client_for, runtime, person)
+    before = _entries(runtime, me.patient_id)
+    form = me.client.get("/patient/profile/add/vaccination").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    key = re.search(r'name="form_key" value="([0-9a-f-]{36})"', form)
+    assert token and key
+    sent = {"csrf_token": token.group(1), "form_key": key.group(1), "vaccine": "DTP"}
+    refused = me.client.post(
+        "/patient/profile/add/vaccination", data={**sent, "administered_on": "2099-01-01"}, follow_redirects=False
+    )
+    assert refused.status_code == 422 and f'value="{key.group(1)}"' in refused.text  # the same form, the same key
+    first = me.client.post(
+        "/patient/profile/add/vaccination", data={**sent, "administered_on": "2024-03-01"}, follow_redirects=False
+    )
+    again = me.client.post(
+        "/patient/profile/add/vaccination", data={**sent, "administered_on": "2024-03-01"}, follow_redirects=False
+    )
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == first.headers["location"] == "/patient/profile?done=added"
+    assert _entries(runtime, me.patient_id) == before + 1
+    other = re.search(
+        r'name="form_key" value="([0-9a-f-]{36})"', me.client.get("/patient/profile/add/vaccination").text
+    )
+    assert other and other.group(1) != key.group(1)  # each page of the form has its own key
+
+
+def test_a_form_key_is_claimed_once_per_key(runtime: Runtime) -> None:
+    subject = uuid.uuid4()
+    with runtime.unit_of_work() as ctx:
+        assert sessions.first_submission(ctx.session, "k-1", subject)
+        assert not sessions.first_submission(ctx.session, "k-1", subject)
+        assert sessions.first_submission(ctx.session, "k-2", subject)
+    with runtime.unit_of_work() as ctx:
+        assert not sessions.first_submission(ctx.session, "k-1", subject)

@@ -186,6 +186,19 @@ class LoginSession(Base):
     )
 
 
+class FormSubmission(Base):
+    """A form's one-time key, claimed by the write it asked for: the same form sent twice writes once.
+
+    Claimed in the write's own transaction, so a write that fails leaves the key free for the retry, and two
+    sends at once queue on the key: the second finds it taken once the first commits."""
+
+    __tablename__ = "form_submissions"
+
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column()
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class KnownDevice(Base):
     """A browser that completed a login: a lock-out raised by strangers' failures does not stop it."""
 

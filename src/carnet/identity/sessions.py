@@ -35,7 +35,14 @@ from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from carnet.identity.models import ActivationCode, KnownDevice, LoginSession, LoginThrottle, PatientAccount
+from carnet.identity.models import (
+    ActivationCode,
+    FormSubmission,
+    KnownDevice,
+    LoginSession,
+    LoginThrottle,
+    PatientAccount,
+)
 from carnet.kit import clock
 from carnet.kit.errors import TooManyAttempts, Unauthenticated
 from carnet.kit.secrets import digest, new_token
@@ -281,3 +288,22 @@ def clear_throttle(session: Session, keys: list[str]) -> None:
 def _minutes(seconds: int) -> str:
     minutes = (seconds + 59) // 60
     return "1 minute" if minutes <= 1 else f"{minutes} minutes"
+
+
+FORM_KEY_LIFETIME = timedelta(days=1)  # a form left open longer has its CSRF token expired anyway
+
+
+def first_submission(session: Session, key: str, subject_id: uuid.UUID) -> bool:
+    """True the first time a form's one-time key is claimed; False when this form was already sent.
+
+    The key is claimed in the caller's transaction (see FormSubmission); keys older than a day are forgotten
+    as new ones come, so the table stays the size of one day's forms."""
+    now = clock.now()
+    session.execute(delete(FormSubmission).where(FormSubmission.submitted_at < now - FORM_KEY_LIFETIME))
+    claimed = session.execute(
+        insert(FormSubmission)
+        .values(key_hash=digest(key), subject_id=subject_id, submitted_at=now)
+        .on_conflict_do_nothing(index_elements=[FormSubmission.key_hash])
+        .returning(FormSubmission.key_hash)
+    ).first()
+    return claimed is not None

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from carnet.identity import sessions
 from carnet.kit.errors import CarnetError, NotFound
 from carnet.portal.messages import N_
 from carnet.portal.patient import FieldErrors
@@ -40,6 +41,8 @@ NOTICES = {
     "removed": N_("The entry is removed."),
 }
 CHANGE = N_("Change this entry")
+# Each page of a form carries a one-time key; the entry it adds claims it, so a form sent twice adds once.
+FORM_KEY = "form_key"
 
 
 def _form_of(kind: str) -> KindForm:
@@ -80,6 +83,7 @@ def _add_page(
 ) -> Response:
     context = {
         "form": form,
+        "form_key": values.get(FORM_KEY) or str(uuid.uuid4()),
         "values": values,
         "errors": errors.items,
         "field_errors": errors.by_field,
@@ -129,6 +133,7 @@ async def _save(request: Request, form: KindForm, replacing: uuid.UUID | None) -
     posted = await checked_form(request)
     _ = gettext(request).gettext
     values = {f.name: field(posted, f.name, 10_000 if f.input == "textarea" else 500).strip() for f in form.fields}
+    values[FORM_KEY] = _form_key(field(posted, FORM_KEY, 40))
     action = f"/patient/profile/{replacing}/change" if replacing else None
     errors = FieldErrors()
     for name, message in precheck(form, values).items():
@@ -137,6 +142,8 @@ async def _save(request: Request, form: KindForm, replacing: uuid.UUID | None) -
         return _add_page(request, form, values, errors, 422, action=action)
     try:
         with patient_unit(request) as (ctx, patient):
+            if not sessions.first_submission(ctx.session, values[FORM_KEY], patient.session.subject_id):
+                return see_other("/patient/profile?done=" + ("changed" if replacing else "added"))
             resource = form.build(values, patient.patient_id)
             if replacing is None:
                 add_profile_resource(ctx, patient.actor, patient.patient_id, resource, expected_type=form.resource_type)
@@ -151,6 +158,14 @@ async def _save(request: Request, form: KindForm, replacing: uuid.UUID | None) -
         errors.add(name, _(_message(form, name, exc)) if exc.status in (400, 422) else known_message(request, exc))
         return _add_page(request, form, values, errors, exc.status, action=action)
     return see_other(f"/patient/profile?done={'changed' if replacing else 'added'}")
+
+
+def _form_key(sent: str) -> str:
+    """The form's key as sent, or a new one for a page that carried none (then this send counts as the first)."""
+    try:
+        return str(uuid.UUID(sent))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 def _message(form: KindForm, name: str, exc: CarnetError) -> str:
