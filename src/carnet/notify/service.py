@@ -22,6 +22,7 @@ from carnet.identity import registry
 from carnet.identity.directory import address_of
 from carnet.identity.models import VitaleCard
 from carnet.kit import clock
+from carnet.kit.crypto import DataKey
 from carnet.kit.errors import Invalid
 from carnet.kit.identifiers import EMAIL
 from carnet.notify.messages import CHANNELS, DEFAULT_WANTED, KINDS, TEXTS, Notice, notices
@@ -200,27 +201,8 @@ def enqueue_personal(
     recipient = None if row is None else (row.email_ct if channel == "email" else row.phone_ct)
     if recipient is None:
         return False
-    now, message = clock.now(), uuid.uuid4()
-    content = json.dumps({"subject": subject, "body": body}, ensure_ascii=False)
-    ctx.session.add(
-        OutboxMessage(
-            id=message,
-            patient_id=patient_id,
-            message_id=message_id(uuid.uuid4(), 0, kind, channel),
-            kind=kind,
-            channel=channel,
-            recipient_ct=recipient,
-            recipient_rpps=None,
-            content_ct=data_key(ctx, patient_id).encrypt_text(content, aad=content_aad(message)),
-            expires_at=expires_at,
-            state="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-            sent_at=None,
-            last_error=None,
-        )
-    )
+    key = data_key(ctx, patient_id)
+    ctx.session.add(_personal_message(kind, channel, recipient, key, subject, body, expires_at, patient_id=patient_id))
     return True
 
 
@@ -232,26 +214,41 @@ def enqueue_to_card(
     recipient = registry.contact_ct(card, channel)
     if recipient is None:
         return False
+    key = registry.card_key(ctx, card)
+    ctx.session.add(_personal_message(kind, channel, recipient, key, subject, body, expires_at, card=card.serial))
+    return True
+
+
+def _personal_message(
+    kind: str,
+    channel: str,
+    recipient: bytes,
+    key: DataKey,
+    subject: str,
+    body: str,
+    expires_at: datetime,
+    *,
+    patient_id: uuid.UUID | None = None,
+    card: str | None = None,
+) -> OutboxMessage:
+    """A message to one person's contact, for a record (`patient_id`) or a card before any record (`card`)."""
     now, message = clock.now(), uuid.uuid4()
     content = json.dumps({"subject": subject, "body": body}, ensure_ascii=False)
-    ctx.session.add(
-        OutboxMessage(
-            id=message,
-            patient_id=None,
-            card_serial=card.serial,
-            message_id=message_id(uuid.uuid4(), 0, kind, channel),
-            kind=kind,
-            channel=channel,
-            recipient_ct=recipient,
-            recipient_rpps=None,
-            content_ct=registry.card_key(ctx, card).encrypt_text(content, aad=content_aad(message)),
-            expires_at=expires_at,
-            state="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-            sent_at=None,
-            last_error=None,
-        )
+    return OutboxMessage(
+        id=message,
+        patient_id=patient_id,
+        card_serial=card,
+        message_id=message_id(uuid.uuid4(), 0, kind, channel),
+        kind=kind,
+        channel=channel,
+        recipient_ct=recipient,
+        recipient_rpps=None,
+        content_ct=key.encrypt_text(content, aad=content_aad(message)),
+        expires_at=expires_at,
+        state="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        sent_at=None,
+        last_error=None,
     )
-    return True
