@@ -23,8 +23,10 @@ import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, sync_playwright
+from sqlalchemy import delete
 
 from carnet.app import create_app
+from carnet.identity.models import LoginThrottle
 from carnet.kit.crypto import parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker
 from carnet.runtime import Runtime
@@ -97,6 +99,18 @@ def portal(http_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     server.should_exit = True
     thread.join(10)
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _own_failures_only(request: pytest.FixtureRequest) -> None:
+    """Each journey is one person's: the failed sign-ins and passwords of the journeys before it do not count
+    against it. Every test's browser comes from 127.0.0.1, so together they would pass the throttle's limit
+    per network address (30) and lock the next journey out; the throttle itself is tested in tests/identity."""
+    if "portal" not in request.fixturenames:
+        return
+    portal: Portal = request.getfixturevalue("portal")
+    with portal.runtime.unit_of_work() as ctx:
+        ctx.session.execute(delete(LoginThrottle))
 
 
 @pytest.fixture(scope="session")
