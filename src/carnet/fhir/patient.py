@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -40,7 +40,13 @@ from carnet.identity.cards import CardShown
 from carnet.kit import clock
 from carnet.kit.errors import BadRequest, Invalid
 from carnet.records.codes import Channel
-from carnet.records.profile_checks import CONFIDENTIALITY, NO_MORE_THAN_THE_RULES, patient_of
+from carnet.records.profile_checks import (
+    CONFIDENTIALITY,
+    NO_MORE_THAN_THE_RULES,
+    patient_of,
+    refuse_unreferenced,
+    walk,
+)
 from carnet.records.schemas import PatientIdentity
 from carnet.records.service import PatientRecord, find_patient_by_ins, patient_record
 
@@ -143,19 +149,9 @@ def _check_honourable(body: Mapping[str, Any]) -> None:
     _check_security(body)
 
 
-def _walk(value: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    if isinstance(value, Mapping):
-        yield where, value
-        for key, child in value.items():
-            yield from _walk(child, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk(child, f"{where}[{index}]")
-
-
 def _check_references(body: Mapping[str, Any]) -> None:
     local: set[str] = set()
-    for where, element in _walk(body, "Patient"):
+    for where, element in walk(body, "Patient"):
         reference = element.get("reference")
         if not isinstance(reference, str):
             continue
@@ -167,14 +163,7 @@ def _check_references(body: Mapping[str, Any]) -> None:
                 code="other-patient",
                 expression=f"{where}.reference",
             )
-    for index, contained in enumerate(body.get("contained") or []):
-        if isinstance(contained, Mapping) and contained.get("id") not in local:
-            raise Invalid(
-                f"Patient.contained[{index}] is referenced from nowhere in the resource (reference it as "
-                f"#{contained.get('id')} or leave it out).",
-                code="unreferenced-contained",
-                expression=f"Patient.contained[{index}]",
-            )
+    refuse_unreferenced(body, "Patient", local)
 
 
 def _check_security(body: Mapping[str, Any]) -> None:

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from carnet.api.deps import PENDING_COOKIE, address, unit
+from carnet.api.deps import PENDING_COOKIE, address, set_cookie, unit
 from carnet.identity import accounts, opening
 from carnet.kit.errors import CarnetError, Unauthenticated
 from carnet.portal.messages import N_
@@ -38,7 +38,7 @@ from carnet.portal.patient import (
     _totp,
     activated,
 )
-from carnet.portal.web import checked_form, field, gettext, known_message, page, redirect, set_cookie
+from carnet.portal.web import checked_form, field, gettext, known_message, page, redirect
 
 router = APIRouter(include_in_schema=False)
 OPENING_COOKIE = "carnet_opening"

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from carnet.api.deps import DEVICE_COOKIE, PENDING_COOKIE, SESSION_COOKIE, address, unit
+from carnet.api.deps import DEVICE_COOKIE, PENDING_COOKIE, SESSION_COOKIE, address, set_cookie, unit
 from carnet.audit.news import news_since_last_visit
 from carnet.identity import accounts, sessions
 from carnet.identity.accounts import Activation, SecondFactor, Step
@@ -31,7 +31,6 @@ from carnet.portal.web import (
     page,
     patient_unit,
     redirect,
-    set_cookie,
     with_query,
 )
 from carnet.records.documents import list_documents

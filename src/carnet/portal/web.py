@@ -31,7 +31,7 @@ from starlette.datastructures import FormData, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carnet.access.actor import Actor
-from carnet.api.deps import SESSION_COOKIE, unit, web
+from carnet.api.deps import SESSION_COOKIE, set_cookie, unit
 from carnet.context import Context
 from carnet.identity import accounts, sessions
 from carnet.kit.errors import CarnetError, Forbidden, TooManyAttempts, Unauthenticated
@@ -186,18 +186,6 @@ async def checked_form(request: Request) -> FormData:
 def field(form: FormData, name: str, limit: int = 254) -> str:
     value = form.get(name)
     return value[:limit] if isinstance(value, str) else ""
-
-
-def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int, path: str = "/") -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path=path,
-        secure=web(request).runtime.settings.cookie_secure,
-        httponly=True,
-        samesite="strict",
-    )
 
 
 def with_query(path: str, **query: str) -> str:

@@ -75,21 +75,22 @@ def _check_subject(resource: Mapping[str, Any], element: str, patient_id: uuid.U
         raise Invalid(f"{where} names another patient than this record's.", code="other-patient", expression=where)
 
 
-def _walk(value: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def walk(value: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every object inside a resource, with its FHIR path."""
     if isinstance(value, Mapping):
         yield where, value
         for key, child in value.items():
-            yield from _walk(child, f"{where}.{key}")
+            yield from walk(child, f"{where}.{key}")
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk(child, f"{where}[{index}]")
+            yield from walk(child, f"{where}[{index}]")
 
 
 def check_references(resource: Mapping[str, Any], patient_id: uuid.UUID) -> None:
     """No reference to another patient; every contained resource referenced (profile entries and documents)."""
     name = str(resource["resourceType"])
     local: set[str] = set()
-    for where, element in _walk(resource, name):
+    for where, element in walk(resource, name):
         reference = element.get("reference")
         if not isinstance(reference, str):
             continue
@@ -102,6 +103,11 @@ def check_references(resource: Mapping[str, Any], patient_id: uuid.UUID) -> None
                 code="other-patient",
                 expression=f"{where}.reference",
             )
+    refuse_unreferenced(resource, name, local)
+
+
+def refuse_unreferenced(resource: Mapping[str, Any], name: str, local: set[str]) -> None:
+    """A contained resource no `#id` reference of the resource names is refused (R4's dom-3)."""
     for index, contained in enumerate(resource.get("contained") or []):
         if isinstance(contained, Mapping) and contained.get("id") not in local:
             raise Invalid(
