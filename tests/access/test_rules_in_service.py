@@ -25,7 +25,8 @@ from carnet.access.service import (
 from carnet.context import Context
 from carnet.identity.directory import set_entry
 from carnet.kit import clock
-from carnet.kit.errors import Forbidden, Invalid, NotFound
+from carnet.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from carnet.portal.messages import SERVICE_MESSAGES
 from carnet.records.documents import (
     deposit_document,
     get_document,
@@ -367,3 +368,20 @@ def test_closed_records_answer_only_their_patient(ctx: Context, patient_id: uuid
     with pytest.raises(NotFound):
         list_documents(ctx, DOCTOR, patient_id, DocumentQuery())
     list_documents(ctx, patient, patient_id, DocumentQuery())
+
+
+def test_a_blocked_professional_is_neither_authorised_nor_made_regular_doctor_until_unblocked(
+    ctx: Context, patient_id: uuid.UUID
+) -> None:
+    """Kept silently, either would be voided by the block: the patient is told to unblock first."""
+    patient = Actor.patient(patient_id)
+    block(ctx, patient, patient_id, DOCTOR.ref)
+    with pytest.raises(Conflict, match="unblock them first") as refused:
+        authorise(ctx, patient, patient_id, DOCTOR.ref)
+    assert refused.value.message in SERVICE_MESSAGES  # the portal shows it in the patient's language
+    with pytest.raises(Conflict, match="unblock them first"):
+        set_regular_doctor(ctx, patient, patient_id, DOCTOR.ref)
+    unblock(ctx, patient, patient_id, DOCTOR.ref)
+    authorise(ctx, patient, patient_id, DOCTOR.ref)
+    set_regular_doctor(ctx, patient, patient_id, DOCTOR.ref)
+    assert read_settings(ctx, patient, patient_id).regular_doctor_rpps == DOCTOR.ref

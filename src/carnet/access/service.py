@@ -17,7 +17,7 @@ from carnet.access.schemas import AuthorisationView, EpisodeView, SettingsView
 from carnet.context import Context
 from carnet.identity.directory import names_of
 from carnet.kit import clock
-from carnet.kit.errors import Invalid
+from carnet.kit.errors import Conflict, Invalid
 from carnet.kit.identifiers import parse_rpps
 from carnet.kit.professions import parse_profession
 from carnet.records.keys import data_key
@@ -64,6 +64,7 @@ def authorise(
     """The patient authorises a professional, or renews the authorisation, for 12 months."""
     rpps = parse_rpps(rpps)
     load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"authorise:{rpps}:{scope}")
+    _refuse_blocked(ctx, patient_id, rpps)
     return grant_authorisation(ctx, patient_id, rpps, scope=scope, via="patient")
 
 
@@ -103,7 +104,15 @@ def set_regular_doctor(ctx: Context, actor: Actor, patient_id: uuid.UUID, rpps: 
     if listed is not None and listed.profession != DOCTOR:  # a number the directory does not know stays allowed
         raise Invalid("Only a doctor can be your regular doctor.", code="not-a-doctor")
     load_record(ctx, actor, Action.SETTINGS_CHANGE, patient_id, subject=f"regular-doctor:{rpps or 'none'}")
+    if rpps is not None:
+        _refuse_blocked(ctx, patient_id, rpps)
     _settings_row(ctx, patient_id).regular_doctor_rpps = rpps
+
+
+def _refuse_blocked(ctx: Context, patient_id: uuid.UUID, rpps: str) -> None:
+    """An authorisation or a regular doctor the block would silently void: the patient unblocks first."""
+    if repository.living_block(ctx.session, patient_id, rpps) is not None:
+        raise Conflict("You blocked this professional: unblock them first.", code="professional-blocked")
 
 
 def set_opt_outs(

@@ -34,6 +34,8 @@ SERVICE_MESSAGES = (
     N_("The password must not contain your login, name, birth date or social security number."),
     N_("Put some letters in the password, not only digits and symbols."),
     N_("This password is among the first ones attackers try: choose another."),
+    # access/service.py
+    N_("You blocked this professional: unblock them first."),
     # notify/service.py
     N_("The e-mail address is not valid."),
     N_("A mobile number is written in international form, e.g. +33612345678."),

@@ -172,16 +172,12 @@ def _action_problem(request: Request, action: str, rpps: str, settings: Settings
     """What makes this change meaningless now (a form sent twice, a page left open), said before trying it."""
     _ = gettext(request).gettext
     authorised = {a.professional_rpps for a in settings.authorisations}
-    if action == "authorise" and rpps in settings.blocked:
-        return _("You blocked this professional: unblock them first.")
     if action == "block" and rpps in settings.blocked:
         return _("This professional is already blocked.")
     if action == "unblock" and rpps not in settings.blocked:
         return _("This professional is not blocked.")
     if action == "revoke" and rpps not in authorised:
         return _("This professional has no authorisation to revoke.")
-    if action == "regular-doctor" and rpps in settings.blocked:
-        return _("You blocked this professional: unblock them first.")
     if action == "regular-doctor" and rpps == settings.regular_doctor_rpps:
         return _("This doctor is already your regular doctor.")
     return None
