@@ -140,11 +140,13 @@ def demo(
         sealing = _dev_key_file(settings.dev_sealing_key_file)
         settings = settings.model_copy(update={"audit_sealing_key_file": sealing})
     runtime = _runtime(settings, apply=True)
+    cli_identity.ensure_demo_directory(runtime)
     report = _seed(runtime, patients, 5, 1, 50)
     out.print(f"Demo data: {report.created} new records, {report.skipped} already there.")
     with runtime.unit_of_work() as ctx:
         seal_trail(ctx.session, settings.sealing_key())
     cli_identity.print_demo_credentials(runtime, [synthetic_patient(1, i) for i in range(min(3, patients))])
+    cli_identity.print_demo_staff(runtime)
     out.print(f"Carnet answers at http://{settings.host}:{settings.port} (API description at /docs).")
     out.print("In another terminal: `source .venv/bin/activate`, then `carnet audit verify` or `carnet matrix show`.")
     if serve_http:

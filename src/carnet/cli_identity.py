@@ -23,6 +23,7 @@ from carnet.cli_support import build_runtime, friendly_errors, out
 from carnet.identity import accounts, cards, clients, operators, registry
 from carnet.identity.accounts import SecondFactor
 from carnet.identity.cards import CardShown, SimulatedCard
+from carnet.identity.directory import set_entry as set_directory_entry
 from carnet.identity.models import DirectoryEntry, VitaleCard
 from carnet.identity.tokens import parse_scopes
 from carnet.kit.errors import ConfigurationError, Invalid, NotFound
@@ -276,3 +277,42 @@ def _write_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+# The demo's directory of professionals: who the staff sign-in page offers in development, and whom a patient
+# finds to authorise, block or choose as regular doctor. Fixed numbers, so every demo has the same people.
+DEMO_DIRECTORY: tuple[tuple[str, str, str], ...] = (
+    ("10000000017", "Dr Claire Martin", "10"),
+    ("10000000025", "Dr Karim Benali", "10"),
+    ("10000000033", "Sophie Laurent", "21"),
+    ("10000000041", "Julien Moreau", "60"),
+    ("10000000058", "Dr Hélène Petit", "40"),
+    ("10000000066", "Marc Dubois", "80"),
+    ("10000000074", "Emma Leroy", "50"),
+    ("10000000082", "Thomas Roux", "70"),
+)
+DEMO_PHARMACY = "750000028"  # FINESS of the demo's pharmacy
+
+
+def ensure_demo_directory(runtime: Runtime) -> None:
+    """The demo's professionals in the directory (entries already there are left as they are)."""
+    with runtime.unit_of_work() as ctx:
+        for rpps, name, profession in DEMO_DIRECTORY:
+            if ctx.session.get(DirectoryEntry, rpps) is None:
+                email = f"{rpps}@demo.mssante.localhost"
+                set_directory_entry(
+                    ctx.session, operator="demo", rpps=rpps, name=name, profession=profession, email=email
+                )
+
+
+def print_demo_staff(runtime: Runtime) -> None:
+    base = runtime.settings.public_url.rstrip("/")
+    out.print(f"Professionals, pharmacy counters and insurance desks sign in at {base}/staff/sign-in:", highlight=False)
+    out.print(
+        "  development: pick Dr Claire Martin (a doctor), or Sophie Laurent (a pharmacist) at the pharmacy",
+        highlight=False,
+    )
+    out.print(
+        f"  with FINESS {DEMO_PHARMACY}; a desk agent types any staff id and office code (e.g. AGENT1, CPAM75).",
+        highlight=False,
+    )

@@ -95,11 +95,9 @@ def test_failures_under_the_portal_are_pages_in_the_readers_language(client_for:
 def test_the_spaces_not_built_yet_say_so_and_what_to_use_meanwhile(client_for: Client) -> None:
     client = client_for()
     home = client.get("/")
-    for space, meanwhile in (
-        ("professional", "API FHIR"),
-        ("desk", "logiciel de lecture de carte"),
-        ("operator", "commande carnet"),
-    ):
+    for space in ("professional", "pharmacy", "desk"):
+        assert f'href="/staff/sign-in?space={space}"' in home.text
+    for space, meanwhile in (("operator", "commande carnet"),):
         assert f'href="/spaces/{space}"' in home.text
         page = client.get(f"/spaces/{space}")
         assert page.status_code == 200

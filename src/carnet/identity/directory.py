@@ -72,6 +72,12 @@ def find(session: Session, text: str, *, limit: int = 10) -> list[Listed]:
     return [_listed(entry) for entry in session.scalars(statement)]
 
 
+def listing(session: Session, *, limit: int) -> list[Listed]:
+    """The directory by name, for development's sign-in picker (production's identity provider names people)."""
+    statement = select(DirectoryEntry).order_by(DirectoryEntry.name, DirectoryEntry.rpps).limit(limit)
+    return [_listed(entry) for entry in session.scalars(statement)]
+
+
 def entry_of(session: Session, rpps: str) -> Listed:
     """The directory's entry for this RPPS number; NotFound when the directory does not know it."""
     entry = session.get(DirectoryEntry, parse_rpps(rpps))

@@ -250,3 +250,32 @@ class SoftwareClient(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(80)))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A health professional's, a pharmacy counter's or an insurance desk agent's portal session.
+
+    They have no account in Carnet: who they are comes from their identity provider (or, in development, from
+    the directory), so the session row carries the identity the sign-in proved, and the browser holds a random
+    token whose digest is the key.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    space: Mapped[str] = mapped_column(String(12))  # professional, pharmacy, desk: which space's pages
+    ref: Mapped[str] = mapped_column(String(32))  # an RPPS, or a desk agent's staff id
+    name: Mapped[str] = mapped_column(String(120))
+    profession: Mapped[str | None] = mapped_column(String(2))
+    organisation: Mapped[str | None] = mapped_column(String(32))  # a FINESS, or a desk's office code
+    via: Mapped[str] = mapped_column(String(12))  # oidc, development
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("space IN ('professional', 'pharmacy', 'desk')", name="space"),
+        CheckConstraint("via IN ('oidc', 'development')", name="via"),
+    )

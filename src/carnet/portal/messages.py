@@ -45,6 +45,12 @@ SERVICE_MESSAGES = (
         "month of birth, then the département (2A or 2B for Corsica)."
     ),
     N_("The INS key does not match the social security number: check each digit."),
+    # identity/staff.py, identity/directory.py
+    N_("This RPPS number is not a pharmacist's in the directory."),
+    N_("Enter the pharmacy's FINESS number."),
+    N_("No professional with this RPPS number is in the directory."),
+    N_("A staff id has 1 to 32 letters or digits."),
+    N_("An office code has 1 to 32 letters or digits."),
     # portal/web.py
     N_("This form has expired or did not come from Carnet."),
 )
@@ -52,5 +58,6 @@ SERVICE_MESSAGES = (
 # Refusals whose sentence carries a value (a length, a count): shown by their code.
 BY_CODE = {
     "invalid-ins": N_("A social security number has 13 characters, followed by its 2-digit key if you have it."),
+    "invalid-finess": N_("A FINESS number has 9 digits and a check digit: check each digit."),
     "too-large": N_("This file is too large for Carnet: choose a smaller one."),
 }

@@ -50,8 +50,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'none'"
 )
-PUBLIC_PREFIXES = ("/patient/", "/spaces/", "/static/")
-PUBLIC_PATHS = ("/", "/patient", "/language")
+# The spaces: patients; professionals (/pro), pharmacy counters (/counter) and insurance desks (/desk), who sign
+# in through /staff; operators (/operator).
+PUBLIC_PREFIXES = ("/patient/", "/staff/", "/pro/", "/counter/", "/desk/", "/operator/", "/spaces/", "/static/")
+PUBLIC_PATHS = ("/", "/patient", "/pro", "/counter", "/desk", "/operator", "/language")
 
 
 def is_portal(path: str) -> bool:
@@ -240,9 +242,10 @@ class Patient:
 class SignInRequired(Unauthenticated):
     """No session, or one that ended: the portal asks to sign in and comes back to the page afterwards."""
 
-    def __init__(self, *, ended: bool) -> None:
+    def __init__(self, *, ended: bool, sign_in: str = "/patient/sign-in") -> None:
         super().__init__("Sign in to see this page.", code="session-ended" if ended else "not-signed-in")
         self.ended = ended
+        self.sign_in = sign_in  # the space's own sign-in page
 
 
 @contextmanager
