@@ -118,6 +118,14 @@ def axe() -> Axe:
     return Axe()
 
 
+def menu_link(page: Page, name: str) -> None:
+    """Follow a link of the space's menu, unfolding it first where a phone shows it folded under "Menu"."""
+    folded = page.locator("details.menu > summary")
+    if folded.count() and folded.is_visible():
+        folded.click()
+    page.get_by_role("navigation").get_by_role("link", name=name).click()
+
+
 @dataclass
 class Pages:
     """The checks every visited page gets, and its screenshot, named by the test's language and size."""

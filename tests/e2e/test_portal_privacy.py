@@ -17,16 +17,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from carnet.access.actor import Actor, Mode
 from carnet.access.service import declare_emergency, read_settings
-from carnet.identity import accounts
-from carnet.identity.accounts import Activation
 from carnet.identity.directory import set_entry
 from carnet.notify.service import read_notification_settings
 from carnet.records.documents import list_documents
 from carnet.records.schemas import DocumentQuery
-from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code
+from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code, menu_link
 from tests.factories import rpps
 from tests.http_fixtures import PASSWORD, Person
-from tests.portal.patients import ready_patient
+from tests.portal.patients import activated_patient
 
 REASON = "Patiente inconsciente après une chute, aucun proche joignable"
 WORDS = {
@@ -92,29 +90,14 @@ def _professional(portal: Portal, family: str, profession: str) -> tuple[str, st
 
 def _prepared(portal: Portal, person: Person) -> tuple[uuid.UUID, str, str]:
     """A patient whose account is active (as the activation journey leaves it), with an emergency access."""
-    ready = ready_patient(portal.runtime, person)
-    login = f"claire-{uuid.uuid4().hex[:8]}"
-    activation = Activation(
-        nir=person.ins[:13],
-        card_serial=person.card.serial,
-        code=ready.activation_code,
-        login=login,
-        password=PASSWORD,
-        second_factor="totp",
-        email=None,
-        phone=None,
-    )
-    with portal.runtime.unit_of_work() as ctx:
-        step = accounts.activate(ctx, activation, address="127.0.0.1")
-    assert step.totp_uri is not None
-    secret = step.totp_uri.split("secret=")[1].split("&")[0]
+    account = activated_patient(portal.runtime, person, f"claire-{uuid.uuid4().hex[:8]}")
     nurse, _ = _professional(portal, "Urgence", "60")
     emergency = Actor.professional(nurse, "60", mode=Mode.EMERGENCY)
     with portal.runtime.unit_of_work() as ctx:
-        declare_emergency(ctx, emergency, ready.patient_id, REASON)
+        declare_emergency(ctx, emergency, account.patient_id, REASON)
     with portal.runtime.unit_of_work() as ctx:
-        list_documents(ctx, emergency, ready.patient_id, DocumentQuery())
-    return ready.patient_id, login, secret
+        list_documents(ctx, emergency, account.patient_id, DocumentQuery())
+    return account.patient_id, account.login, account.totp_secret
 
 
 def _sign_in(page: Page, words: dict[str, str], login: str, secret: str) -> None:
@@ -152,7 +135,7 @@ def test_the_patient_controls_who_reads_the_record(
     assert color == "rgb(179, 38, 30)", color  # in red
     checked.look("home-news-emergency")
 
-    page.get_by_role("navigation").get_by_role("link", name=words["privacy"]).click()
+    menu_link(page, words["privacy"])
     expect(page.get_by_role("heading", level=1)).to_have_text(words["privacy"])
     checked.look("privacy")
     page.get_by_role("link", name=words["find"]).click()
@@ -198,7 +181,7 @@ def test_the_patient_controls_who_reads_the_record(
     with portal.runtime.unit_of_work() as ctx:
         assert "new-document:sms" in read_notification_settings(ctx, Actor.patient(patient_id), patient_id).wanted
 
-    page.get_by_role("navigation").get_by_role("link", name=words["history"]).click()
+    menu_link(page, words["history"])
     expect(page.locator(".history li").first).to_be_visible()
     checked.look("history")
     page.get_by_label(words["mode"]).select_option("emergency")

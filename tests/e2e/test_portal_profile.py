@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from carnet.identity import accounts
 from carnet.identity.accounts import Activation
-from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code
+from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code, menu_link
 from tests.http_fixtures import PASSWORD, Person
 from tests.portal.patients import ready_patient
 
@@ -195,7 +195,7 @@ def test_the_health_summary_and_the_whole_record(
     _add_allergy(checked, words, substance)
     _add_weight(checked, words)
 
-    page.get_by_role("link", name=words["account"]).click()
+    menu_link(page, words["account"])
     page.get_by_role("link", name=words["record_link"]).click()
     expect(page).to_have_url(re.compile(r"/patient/record$"))
     checked.look("record")

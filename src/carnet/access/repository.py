@@ -107,6 +107,16 @@ def is_representative(session: Session, patient_id: uuid.UUID, representative_id
     return session.scalars(statement).first() is not None
 
 
+def represented_by(session: Session, representative_id: uuid.UUID, today: date) -> list[tuple[uuid.UUID, date]]:
+    """The minors this patient represents today, and until when."""
+    statement = (
+        select(Representative.patient_id, Representative.until)
+        .where(Representative.representative_id == representative_id, Representative.until > today)
+        .order_by(Representative.until.desc())
+    )
+    return [(row.patient_id, row.until) for row in session.execute(statement)]
+
+
 def get_settings(session: Session, patient_id: uuid.UUID, *, for_update: bool = False) -> AccessSettings | None:
     statement = select(AccessSettings).where(AccessSettings.patient_id == patient_id)
     return session.scalars(statement.with_for_update() if for_update else statement).one_or_none()

@@ -6,10 +6,11 @@ Each use case passes the gate first; the rules it applies are those of `access.p
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from carnet.access import repository
-from carnet.access.actor import Actor, Mode
+from carnet.access.actor import Actor, ActorKind, Mode
 from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix
 from carnet.access.models import AccessSettings, Authorisation, Block, EmergencyEpisode, Representative
 from carnet.access.policy import Action
@@ -21,7 +22,7 @@ from carnet.kit.errors import Conflict, Invalid
 from carnet.kit.identifiers import parse_rpps
 from carnet.kit.professions import parse_profession
 from carnet.records.keys import data_key
-from carnet.records.service import load_record, record_identity
+from carnet.records.service import load_record, record_identity, record_summary
 
 AUTHORISATION_LIFETIME = timedelta(days=365)
 MAX_EPISODE = timedelta(hours=24)
@@ -210,6 +211,43 @@ def link_representative(ctx: Context, actor: Actor, minor_id: uuid.UUID, represe
     )
     ctx.session.flush()
     return majority
+
+
+@dataclass(frozen=True, slots=True)
+class Represented:
+    """A minor a patient represents: whose record they may switch to, until the minor comes of age."""
+
+    patient_id: uuid.UUID
+    given_names: str
+    family_name: str
+    birth_date: date
+    until: date
+
+
+def represents(ctx: Context, actor: Actor, minor_id: uuid.UUID) -> bool:
+    """Whether this patient represents this minor today (their own link: nothing of the minor's record is read)."""
+    if actor.kind is not ActorKind.PATIENT:
+        return False
+    return repository.is_representative(ctx.session, minor_id, uuid.UUID(actor.ref), clock.today())
+
+
+def has_represented(ctx: Context, actor: Actor) -> bool:
+    """Whether this patient represents any minor today (their own links only)."""
+    return actor.kind is ActorKind.PATIENT and bool(
+        repository.represented_by(ctx.session, uuid.UUID(actor.ref), clock.today())
+    )
+
+
+def represented(ctx: Context, actor: Actor) -> list[Represented]:
+    """The minors this patient represents, named from their records: each is a read of that record, audited."""
+    if actor.kind is not ActorKind.PATIENT:
+        return []
+    found = []
+    for minor_id, until in repository.represented_by(ctx.session, uuid.UUID(actor.ref), clock.today()):
+        identity = record_summary(ctx, actor, minor_id).identity
+        if identity is not None:
+            found.append(Represented(minor_id, identity.given_names, identity.family_name, identity.birth_date, until))
+    return found
 
 
 def _eighteenth_birthday(birth: date) -> date:

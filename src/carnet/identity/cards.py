@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -112,9 +112,11 @@ def register_card(
     *,
     email: str | None = None,
     phone: str | None = None,
+    minors: Sequence[tuple[str, date]] = (),
 ) -> None:
     """The insurer's systems record a card issued to an insured person, record or not, with the contact it
-    holds for them, if any (an online opening's code goes there: identity.opening)."""
+    holds for them, if any (an online opening's code goes there: identity.opening), and the minors it covers
+    (INS and birth date: their parent becomes their legal representative in Carnet, identity.registry)."""
     canonical = parse_ins(ins).value
     if not _SERIAL.match(serial):
         raise Invalid("A card serial has 8 to 20 digits or capital letters.", code="invalid-serial")
@@ -130,6 +132,17 @@ def register_card(
         registry.set_contact(ctx, card, email=email, phone=phone)
     ctx.session.add(card)
     ctx.session.flush()
+    if minors:
+        registry.cover_minors(ctx, actor, card, minors)
+
+
+def cover_minors(ctx: Context, actor: Actor, serial: str, minors: Sequence[tuple[str, date]]) -> None:
+    """The insurer adds minors to a card already registered (a birth, a new cover)."""
+    gate.authorize_unscoped(ctx, actor, Action.CARD_REGISTER)
+    card = ctx.session.get(VitaleCard, serial)
+    if card is None or card.revoked_at is not None:
+        raise NotFound("No card with this serial is registered.", code="unknown-card")
+    registry.cover_minors(ctx, actor, card, minors)
 
 
 def issue_challenge(ctx: Context, actor: Actor) -> Challenge:
@@ -247,6 +260,7 @@ def open_record_with_card(
         card_presented=True,
         patient_resource=patient_resource,
     )
+    registry.link_family(ctx, ins)  # a parent or a child the registry knows, with a record already
     code = accounts.issue_activation_code(ctx, patient_id, issued_by=reader_of(actor))
     authorisation = None
     if actor.kind is ActorKind.PROFESSIONAL:

@@ -7,12 +7,13 @@ SHA-256 digests of high-entropy random values, TOTP seeds encrypted (a patient's
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -48,6 +49,18 @@ class VitaleCard(Base):
     contact_phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_vitale_cards_ins", "ins"),)
+
+
+class CardMinor(Base):
+    """A minor covered on a card ("ayant droit"): the insurer knows the card's holder as their parent, which is
+    where a legal representative's link to the minor's record comes from (identity.registry.link_family)."""
+
+    __tablename__ = "card_minors"
+
+    card_serial: Mapped[str] = mapped_column(ForeignKey("vitale_cards.serial", ondelete="CASCADE"), primary_key=True)
+    minor_ins: Mapped[str] = mapped_column(String(15), primary_key=True, index=True)
+    birth_date: Mapped[date] = mapped_column(Date)  # as the insurer knows it: when the cover as a minor ends
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OnlineOpening(Base):
@@ -178,6 +191,9 @@ class LoginSession(Base):
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     address: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A legal representative's session may show the record of a minor they represent instead of their own;
+    # the gate still decides every access from the representatives table.
+    acting_for: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.patient_id", ondelete="SET NULL"))
 
     __table_args__ = (
         CheckConstraint("subject_kind IN ('patient', 'operator')", name="subject_kind"),

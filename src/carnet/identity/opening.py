@@ -22,7 +22,7 @@ from carnet.access import gate
 from carnet.access.actor import Actor
 from carnet.audit.chain import NO_RECORD
 from carnet.context import Context
-from carnet.identity import accounts, sessions
+from carnet.identity import accounts, registry, sessions
 from carnet.identity.accounts import Activation, SecondFactor, Step
 from carnet.identity.models import OnlineOpening, VitaleCard
 from carnet.kit import clock
@@ -169,6 +169,7 @@ def open_online(
     patient_id = open_record(
         ctx, ONLINE_OPENING, ins=card.ins, identity=identity, channel=Channel.ONLINE, opened_by="patient"
     )
+    registry.link_family(ctx, card.ins)
     issued = accounts.issue_activation_code(ctx, patient_id, issued_by="online")
     row.patient_id = patient_id
     row.activation_ct = data_key(ctx, patient_id).encrypt_text(issued.code, aad=_aad(patient_id))

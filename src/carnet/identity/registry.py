@@ -1,4 +1,5 @@
-"""The contact the insurer's card registry holds for a card's holder: where an online opening's code goes.
+"""What the insurer's card registry holds beyond the card: its holder's contact (where an online opening's code
+goes) and the minors covered on the card (where a legal representative's link comes from).
 
 A card may have no record yet, hence no record key: its contact is encrypted under a key of the card's own,
 wrapped by the master key (as an operator's TOTP seed is). Only the outbox's worker reads it, to deliver.
@@ -6,13 +7,24 @@ wrapped by the master key (as an operator's TOTP seed is). Only the outbox's wor
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Sequence
+from datetime import date
 
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from carnet.access import repository as access_repository
+from carnet.access.actor import Actor
+from carnet.access.service import link_representative
 from carnet.context import Context
-from carnet.identity.models import VitaleCard
+from carnet.identity.models import CardMinor, VitaleCard
+from carnet.kit import clock
 from carnet.kit.crypto import DataKey, new_data_key
 from carnet.kit.errors import Invalid
-from carnet.kit.identifiers import EMAIL
+from carnet.kit.identifiers import EMAIL, parse_ins
+from carnet.records import repository as records_repository
 
 PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 CONTACT_CHANNELS = ("email", "sms")
@@ -54,3 +66,63 @@ def read_contact(ctx: Context, card: VitaleCard, channel: str) -> str | None:
     if sealed is None:
         return None
     return card_key(ctx, card).decrypt_text(sealed, aad=contact_aad(channel, card.serial))
+
+
+# Links between a parent and a minor come from the insurer's registry: the minors covered on the parent's card.
+REGISTRY = Actor.system("card-registry")
+log = logging.getLogger(__name__)
+
+
+def cover_minors(ctx: Context, actor: Actor, card: VitaleCard, minors: Sequence[tuple[str, date]]) -> None:
+    """The minors the insurer covers on this card (INS and birth date); each one's record is then linked to the
+    holder's, when both exist (the caller passed the gate for registering cards)."""
+    now = clock.now()
+    for raw, birth in minors:
+        ins = parse_ins(raw).value
+        if ins == card.ins:
+            raise Invalid("A card's holder is not a minor covered on their own card.", code="invalid-minor")
+        if _majority(birth) <= clock.today():
+            raise Invalid("This person is of age: a card does not cover them as a minor.", code="not-a-minor")
+        ctx.session.execute(
+            insert(CardMinor)
+            .values(card_serial=card.serial, minor_ins=ins, birth_date=birth, registered_at=now)
+            .on_conflict_do_update(index_elements=["card_serial", "minor_ins"], set_={"birth_date": birth})
+        )
+    ctx.session.flush()
+    link_family(ctx, card.ins)
+
+
+def _majority(birth: date) -> date:
+    try:
+        return birth.replace(year=birth.year + 18)
+    except ValueError:  # born on 29 February
+        return date(birth.year + 18, 3, 1)
+
+
+def link_family(ctx: Context, ins: str) -> int:
+    """Make each parent the registry names the legal representative of each minor it covers, where both have an
+    open record and the link is not there yet: after a record opens (either side's) or a card's minors change.
+    Returns how many links were made; each one is audited on both records by access.service."""
+    today = clock.today()
+    covered = (
+        select(CardMinor.minor_ins, VitaleCard.ins, CardMinor.birth_date)
+        .join(VitaleCard, VitaleCard.serial == CardMinor.card_serial)
+        .where(VitaleCard.revoked_at.is_(None), or_(VitaleCard.ins == ins, CardMinor.minor_ins == ins))
+    )
+    made = 0
+    for minor_ins, holder_ins, birth in ctx.session.execute(covered).all():
+        if _majority(birth) <= today:
+            continue
+        minor = records_repository.living_record_for_ins(ctx.session, minor_ins)
+        holder = records_repository.living_record_for_ins(ctx.session, holder_ins)
+        if minor is None or holder is None or minor.state != "open" or holder.state != "open":
+            continue
+        if access_repository.is_representative(ctx.session, minor.patient_id, holder.patient_id, today):
+            continue
+        try:
+            link_representative(ctx, REGISTRY, minor.patient_id, holder.patient_id)
+        except Invalid as refused:  # the record's birth date says of age: the registry's is wrong; no link
+            log.warning("No representative link for a covered minor: %s", refused.code)
+            continue
+        made += 1
+    return made

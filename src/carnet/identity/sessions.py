@@ -71,6 +71,7 @@ class ActiveSession:
     authenticated_at: datetime
     expires_at: datetime
     started_at: datetime  # when the sign-in that opened it completed: "this visit" began then
+    acting_for: uuid.UUID | None = None  # a legal representative's: the minor's record shown, not their own
 
 
 def start(
@@ -125,7 +126,14 @@ def resolve(session: Session, token: str, subject_kind: SubjectKind) -> ActiveSe
         raise Unauthenticated("Your session has ended: sign in again.", code="session-ended")
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return ActiveSession(row.subject_kind, row.subject_id, row.authenticated_at, row.expires_at, row.created_at)
+    return ActiveSession(
+        row.subject_kind, row.subject_id, row.authenticated_at, row.expires_at, row.created_at, row.acting_for
+    )
+
+
+def act_for(session: Session, token: str, patient_id: uuid.UUID | None) -> None:
+    """The record this session shows: a minor's its holder represents (the caller checked), or their own (None)."""
+    session.execute(update(LoginSession).where(LoginSession.token_hash == digest(token)).values(acting_for=patient_id))
 
 
 def require_recent(active: ActiveSession) -> None:

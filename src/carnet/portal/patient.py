@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from carnet.access.service import has_represented
 from carnet.api.deps import DEVICE_COOKIE, PENDING_COOKIE, SESSION_COOKIE, address, set_cookie, unit
 from carnet.audit.news import news_since_last_visit
 from carnet.identity import accounts, sessions
@@ -287,13 +288,18 @@ def patient_home(request: Request) -> Response:
             ctx,
             [(a.rpps, a.profession) for a in news.first_accesses] + [(e.rpps, e.profession) for e in news.emergencies],
         )
+        looks_after = not patient.representing and has_represented(ctx, patient.actor)
     name = summary.identity.given_names.split()[0] if summary.identity and summary.identity.given_names else ""
+    shown_as_new = {document.id for document in news.documents}
     return page(
         request,
         "patient/home.html",
         {
             "name": name,
-            "documents": latest,
+            "representing": patient.representing,
+            "looks_after": looks_after,
+            "documents": [document for document in latest if document.id not in shown_as_new],
+            "any_document": bool(latest),
             "classes": CLASSES,
             "doc_statuses": DOC_STATUSES,
             "closed": summary.state != "open",

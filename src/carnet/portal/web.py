@@ -31,6 +31,7 @@ from starlette.datastructures import FormData, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carnet.access.actor import Actor
+from carnet.access.service import represents
 from carnet.api.deps import SESSION_COOKIE, set_cookie, unit
 from carnet.context import Context
 from carnet.identity import accounts, sessions
@@ -213,6 +214,7 @@ def page(
         "csrf_token": token,
         "here": local_path(request.url.path, "/"),
         "signed_in": False,  # the patient's pages say so once the session is proven
+        "representing": getattr(request.state, "representing", False),
         "errors": [],
         "values": {},
     }
@@ -231,12 +233,18 @@ def redirect(url: str) -> RedirectResponse:
 
 @dataclass(frozen=True, slots=True)
 class Patient:
-    """The signed-in patient, as their session proves them."""
+    """The signed-in patient, as their session proves them, and the record their pages show: their own, or that
+    of a minor they represent (the actor stays theirs: the gate decides as for a representative)."""
 
     actor: Actor
-    patient_id: uuid.UUID
+    patient_id: uuid.UUID  # the record shown
     session: sessions.ActiveSession
     token: str
+    own_id: uuid.UUID
+
+    @property
+    def representing(self) -> bool:
+        return self.patient_id != self.own_id
 
 
 class SignInRequired(Unauthenticated):
@@ -260,7 +268,14 @@ def patient_unit(request: Request) -> Iterator[tuple[Context, Patient]]:
             actor, active = accounts.patient_of_session(ctx, token)
         except Unauthenticated:
             raise SignInRequired(ended=True) from None
-        yield ctx, Patient(actor, uuid.UUID(actor.ref), active, token)
+        own = shown = uuid.UUID(actor.ref)
+        if active.acting_for is not None and active.acting_for != own:
+            if represents(ctx, actor, active.acting_for):
+                shown = active.acting_for
+            else:  # the link ended (the minor came of age): back to their own record
+                sessions.act_for(ctx.session, token, None)
+        request.state.representing = shown != own  # the banner every page of the space shows
+        yield ctx, Patient(actor, shown, active, token, own)
 
 
 def known_message(request: Request, exc: CarnetError) -> str:
