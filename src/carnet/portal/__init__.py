@@ -7,7 +7,19 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import documents, history, home, opening, patient, privacy, profile, record, recovery, staff
+from carnet.portal import (
+    documents,
+    history,
+    home,
+    opening,
+    patient,
+    privacy,
+    pro_space,
+    profile,
+    record,
+    recovery,
+    staff,
+)
 from carnet.portal.documents import UPLOAD_PATH
 from carnet.portal.web import (
     HERE,
@@ -36,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(recovery.router)
     app.include_router(opening.router)
     app.include_router(staff.router)
+    app.include_router(pro_space.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
