@@ -38,7 +38,8 @@ def _send(
     assert key, page.text[:1000]
     data = {"csrf_token": token_of(page), "upload_key": key.group(1), **fields}
     files = {"file": file} if file else None
-    return doctor.client.post(path, data=data, files=files, follow_redirects=False)
+    sent: httpx.Response = doctor.client.post(path, data=data, files=files, follow_redirects=False)
+    return sent
 
 
 FIELDS = {"class": "10", "type": "11488-4", "title": "Lettre au confrère", "act_date": "2026-06-01"}
