@@ -7,7 +7,6 @@ national identity provider and real cards.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
@@ -32,7 +31,7 @@ from carnet.kit.professions import PROFESSIONS
 from carnet.records import repository as records_repository
 from carnet.records.schemas import PatientIdentity
 from carnet.runtime import Runtime
-from carnet.settings import Environment, Settings, ensure_key_file, load_settings
+from carnet.settings import Environment, Settings, load_settings
 
 card_app = typer.Typer(no_args_is_help=True, help="Simulated cartes Vitale (development only).")
 operators_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
@@ -98,9 +97,7 @@ def token(
 
 def simulated_card(settings: Settings, ins: str) -> SimulatedCard:
     """The development card of an INS: the same serial and keys every time, from the data folder's secret."""
-    secret = ensure_key_file(settings.data_dir / "dev-cards.key").read_bytes()
-    serial = "SIM" + hashlib.sha256(ins.encode()).hexdigest()[:12].upper()
-    return SimulatedCard.derived(secret, serial)
+    return cards.development_card(settings.data_dir, ins)
 
 
 def ensure_simulated_card(runtime: Runtime, ins: str) -> SimulatedCard:

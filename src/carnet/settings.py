@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # An external OpenID Connect issuer whose tokens Carnet also accepts (the national professional IdP).
     oidc_issuer: str | None = None
     oidc_jwks_url: str | None = None
+    # The portal's sign-in of professionals through that issuer (authorization code + PKCE, identity.oidc).
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = None  # default: <public_url>/staff/oidc/callback
+    oidc_scope: str = "openid"
+    oidc_rpps_claim: str = "rpps"
+    oidc_profession_claim: str = "profession"
+    oidc_organisation_claim: str = "organisation"
     # Session cookies carry the Secure flag unless this is turned off (plain-HTTP development only).
     cookie_secure: bool = True
 
@@ -128,6 +136,8 @@ class Settings(BaseSettings):
     def _external_issuer_needs_its_keys(self) -> Settings:
         if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
             raise ValueError("CARNET_OIDC_ISSUER and CARNET_OIDC_JWKS_URL go together")
+        if self.oidc_client_id is not None and (self.oidc_issuer is None or self.oidc_client_secret is None):
+            raise ValueError("CARNET_OIDC_CLIENT_ID needs CARNET_OIDC_ISSUER and CARNET_OIDC_CLIENT_SECRET")
         if self.env is Environment.PRODUCTION and not self.cookie_secure:
             raise ValueError("CARNET_COOKIE_SECURE cannot be turned off in production")
         return self

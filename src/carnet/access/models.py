@@ -91,6 +91,8 @@ class EmergencyEpisode(Base):
         CheckConstraint("mode IN ('emergency', 'regulation')", name="mode"),
         CheckConstraint("ends_at > started_at AND ends_at <= started_at + interval '24 hours'", name="max_24h"),
         Index("ix_emergency_episodes_patient_rpps", "patient_id", "professional_rpps", "ends_at"),
+        # A professional's running episodes on any record, for the banner of their space.
+        Index("ix_emergency_episodes_rpps_ends", "professional_rpps", "ends_at"),
     )
 
 

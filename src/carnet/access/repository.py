@@ -180,3 +180,13 @@ def episode_in_force(session: Session, patient_id: uuid.UUID, rpps: str, mode: s
         EmergencyEpisode.ends_at > now,
     )
     return session.scalars(statement.limit(1)).first() is not None
+
+
+def running_episodes(session: Session, rpps: str, now: datetime) -> list[EmergencyEpisode]:
+    """This professional's episodes in force now, on any record, soonest to end first."""
+    statement = select(EmergencyEpisode).where(
+        EmergencyEpisode.professional_rpps == rpps,
+        EmergencyEpisode.started_at <= now,
+        EmergencyEpisode.ends_at > now,
+    )
+    return list(session.scalars(statement.order_by(EmergencyEpisode.ends_at).limit(50)))

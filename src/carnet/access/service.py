@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from carnet.access import repository
+from carnet.access import gate, repository
 from carnet.access.actor import Actor, ActorKind, Mode
 from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix
 from carnet.access.models import AccessSettings, Authorisation, Block, EmergencyEpisode, Representative
@@ -18,9 +18,10 @@ from carnet.access.schemas import AuthorisationView, EpisodeView, SettingsView
 from carnet.context import Context
 from carnet.identity.directory import names_of
 from carnet.kit import clock
-from carnet.kit.errors import Conflict, Invalid
-from carnet.kit.identifiers import parse_rpps
+from carnet.kit.errors import Conflict, Invalid, NotFound
+from carnet.kit.identifiers import parse_ins, parse_rpps
 from carnet.kit.professions import parse_profession
+from carnet.records import repository as records_repository
 from carnet.records.keys import data_key
 from carnet.records.service import load_record, record_identity, record_summary
 
@@ -165,16 +166,21 @@ def justifications(ctx: Context, patient_id: uuid.UUID, episode_ids: list[uuid.U
     return {row.id: key.decrypt_text(row.justification_ct, aad=justification_aad(row.id)) for row in rows}
 
 
-def declare_emergency(
-    ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str, *, duration: timedelta = MAX_EPISODE
-) -> EpisodeView:
-    """Open an emergency (or regulation) episode for this professional and patient, for one care episode."""
+def _justification(justification: str) -> str:
     text = justification.strip()
     if len(text) < MIN_JUSTIFICATION:
         raise Invalid(
             f"An emergency access needs a written justification of at least {MIN_JUSTIFICATION} characters.",
             code="justification-required",
         )
+    return text
+
+
+def declare_emergency(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str, *, duration: timedelta = MAX_EPISODE
+) -> EpisodeView:
+    """Open an emergency (or regulation) episode for this professional and patient, for one care episode."""
+    text = _justification(justification)
     if not timedelta(0) < duration <= MAX_EPISODE:
         raise Invalid("An emergency access lasts one care episode: at most 24 hours.", code="invalid-duration")
     episode_id = uuid.uuid4()
@@ -194,6 +200,46 @@ def declare_emergency(
     )
     ctx.session.flush()
     return EpisodeView(episode_id, mode.value, now, now + duration)
+
+
+def declare_emergency_for_ins(
+    ctx: Context, actor: Actor, ins: str, justification: str, *, duration: timedelta = MAX_EPISODE
+) -> tuple[uuid.UUID, EpisodeView]:
+    """`declare_emergency` for the patient a professional names by their INS (a portal form knows no record id).
+
+    No living record for the INS answers "no such record", audited in the trail of no record, as a search does.
+    """
+    canonical = parse_ins(ins).value
+    record = records_repository.living_record_for_ins(ctx.session, canonical)
+    _justification(justification)  # the same refusal, record or not
+    if record is None:
+        subject = f"ins-emergency:{canonical[:2]}"
+        gate.record_unknown_record(ctx, actor, Action.EMERGENCY_DECLARE, uuid.UUID(int=0), subject)
+        raise NotFound(gate.NO_SUCH_RECORD, code="not-found")
+    return record.patient_id, declare_emergency(ctx, actor, record.patient_id, justification, duration=duration)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningEpisode:
+    """An emergency or regulation episode this professional declared, still in force."""
+
+    patient_id: uuid.UUID
+    mode: Mode
+    ends_at: datetime
+
+
+def running_episodes(ctx: Context, actor: Actor) -> list[RunningEpisode]:
+    """The episodes in force that this professional declared, soonest to end first (their own declarations:
+    no record's content, so no gate; the banner of their space says each one is running)."""
+    if actor.kind is not ActorKind.PROFESSIONAL:
+        return []
+    rows = repository.running_episodes(ctx.session, actor.ref, clock.now())
+    return [RunningEpisode(row.patient_id, Mode(row.mode), row.ends_at) for row in rows]
+
+
+def running_episode(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> RunningEpisode | None:
+    """This professional's episode in force on this record, if any: the mode their accesses to it are made in."""
+    return next((e for e in running_episodes(ctx, actor) if e.patient_id == patient_id), None)
 
 
 def link_representative(ctx: Context, actor: Actor, minor_id: uuid.UUID, representative_id: uuid.UUID) -> date:

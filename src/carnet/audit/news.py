@@ -78,3 +78,16 @@ def news_since_last_visit(ctx: Context, actor: Actor, patient_id: uuid.UUID, *, 
         for row in rows
     ]
     return News(since=since, documents=documents, first_accesses=first, emergencies=emergencies)
+
+
+def professional_last_access(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, *, session_started: datetime
+) -> datetime | None:
+    """When this professional last read the record before their present session began; None on a first access.
+
+    The cut is the session's start, so what is "new since your last access" stays the same within one session
+    however often the page is read. It asks the gate as the documents list does: a reader refused the list
+    learns nothing of the trail either.
+    """
+    load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id, subject="news")
+    return repository.last_professional_access(ctx.session, patient_id, actor.ref, session_started)

@@ -216,3 +216,16 @@ def professional_entries(session: Session, rpps: str, since: datetime, until: da
 def sealed_heads(session: Session, chain_id: uuid.UUID) -> list[tuple[int, bytes]]:
     statement = select(SealLeaf.seq, SealLeaf.head_hash).where(SealLeaf.chain_id == chain_id).order_by(SealLeaf.seq)
     return [(row.seq, bytes(row.head_hash)) for row in session.execute(statement)]
+
+
+def last_professional_access(session: Session, chain_id: uuid.UUID, rpps: str, before: datetime) -> datetime | None:
+    """When this professional last read the record (an allowed read of any kind) before this moment."""
+    statement = select(func.max(AuditEntry.at)).where(
+        AuditEntry.chain_id == chain_id,
+        AuditEntry.actor_kind == "professional",
+        AuditEntry.actor_ref == rpps,
+        AuditEntry.allowed,
+        AuditEntry.action.in_(("record.read", "document.list", "document.read", "profile.read")),
+        AuditEntry.at < before,
+    )
+    return session.scalar(statement)

@@ -8,12 +8,14 @@ reader is worth nothing to another.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -39,9 +41,21 @@ from carnet.records.codes import Channel
 from carnet.records.models import Record
 from carnet.records.schemas import PatientIdentity
 from carnet.records.service import load_record, open_record
+from carnet.settings import ensure_key_file
 
 CHALLENGE_LIFETIME = timedelta(minutes=2)
 _SERIAL = re.compile(r"^[0-9A-Z]{8,20}$")
+
+
+def development_card(data_dir: Path, ins: str) -> SimulatedCard:
+    """The development card of an INS: the same serial and keys every time, from the data folder's secret.
+
+    The demo registers it for its patients (cli_identity), and the portal's development card reader signs with
+    it; in production a patient's card is a chip no server holds.
+    """
+    secret = ensure_key_file(data_dir / "dev-cards.key").read_bytes()
+    serial = "SIM" + hashlib.sha256(ins.encode()).hexdigest()[:12].upper()
+    return SimulatedCard.derived(secret, serial)
 
 
 def reader_of(actor: Actor) -> str:

@@ -14,6 +14,7 @@ from carnet.portal import (
     opening,
     patient,
     privacy,
+    pro_space,
     profile,
     record,
     recovery,
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.include_router(opening.router)
     app.include_router(staff.router)
     app.include_router(representing.router)
+    app.include_router(pro_space.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
+from carnet.access.actor import Actor
 from carnet.context import Context
 from carnet.kit import clock
 from carnet.kit.errors import CarnetError, NotFound
@@ -24,7 +25,6 @@ from carnet.kit.validation import validate_model
 from carnet.portal.labels import CLASSES, DOC_STATUSES, STATUSES, TYPES
 from carnet.portal.patient import FieldErrors
 from carnet.portal.web import (
-    Patient,
     checked_form,
     field,
     gettext,
@@ -48,6 +48,7 @@ SIGNATURES: dict[DocumentFormat, tuple[bytes, ...]] = {
     DocumentFormat.PDF: (b"%PDF-",),
     DocumentFormat.JPEG: (b"\xff\xd8\xff",),
     DocumentFormat.PNG: (b"\x89PNG\r\n\x1a\n",),
+    DocumentFormat.CDA: (b"<?xml", b"\xef\xbb\xbf<?xml", b"<ClinicalDocument"),
 }
 # A safe file name for each format: never the title, which is medical data.
 FILE_NAMES = {
@@ -253,8 +254,10 @@ def _upload_page(request: Request, errors: FieldErrors, values: dict[str, str], 
     return page(request, "patient/documents/new.html", context, status=status)
 
 
-def _upload_format(content: bytes, name: str, declared: str) -> DocumentFormat | None:
-    """The file's format, from its first bytes, when they agree with its name and its declared type."""
+def _upload_format(content: bytes, name: str, declared: str, *, cda: bool = False) -> DocumentFormat | None:
+    """The file's format, from its first bytes, when they agree with its name and its declared type.
+
+    A CDA (an XML file) is taken from professionals only (`cda`); records.content checks it is one at deposit."""
     lowered = name.lower()
     by_name = {
         ".pdf": DocumentFormat.PDF,
@@ -262,12 +265,14 @@ def _upload_format(content: bytes, name: str, declared: str) -> DocumentFormat |
         ".jpeg": DocumentFormat.JPEG,
         ".png": DocumentFormat.PNG,
         ".txt": DocumentFormat.TEXT,
+        **({".xml": DocumentFormat.CDA} if cda else {}),
     }
     named = next((fmt for ext, fmt in by_name.items() if lowered.endswith(ext)), None)
     said = declared.split(";")[0].strip().lower()
     if named is None:
         return None
-    if said and said not in (named.value, "application/octet-stream"):
+    xml = ("text/xml", "application/hl7-cda+xml") if named is DocumentFormat.CDA else ()
+    if said and said not in (named.value, "application/octet-stream", *xml):
         return None
     signatures = SIGNATURES.get(named)
     if signatures is None:  # plain text: records.content checks it is UTF-8 without NUL
@@ -298,7 +303,7 @@ async def upload(request: Request) -> Response:
         errors.add("act_date", _("Enter a date as day, month and year, for example 14/03/2026."))
     elif act is not None and act > clock.today():
         errors.add("act_date", _("The date of the document cannot be in the future."))
-    content, fmt = await _upload_content(request, form, errors)
+    content, fmt = await upload_content(request, form, errors)
     if not (len(key) == 32 and all(c in "0123456789abcdef" for c in key)):
         errors.add("file", _("This form has expired or did not come from Carnet."))
     if errors or fmt is None or content is None:
@@ -326,19 +331,24 @@ async def upload(request: Request) -> Response:
         # A file its first bytes passed but the whole of which did not (a PDF cut short), or a field the
         # record's schema refused (a date before any record could hold one): said beside that field.
         name = next((n for n in ("act_date", "title", "type") if exc.message.startswith(f"{n}:")), "file")
-        message = _mislabelled(request) if exc.code == "mislabelled-content" else known_message(request, exc)
+        message = mislabelled(request) if exc.code == "mislabelled-content" else known_message(request, exc)
         errors.add(name, message)
         return _upload_page(request, errors, values, exc.status)
     return redirect(with_query(f"/patient/documents/{document_id}", done="added"))
 
 
-def _mislabelled(request: Request) -> str:
-    return gettext(request).gettext("This file is not what its name says: choose a PDF, JPEG, PNG or text file.")
+def mislabelled(request: Request, *, cda: bool = False) -> str:
+    _ = gettext(request).gettext
+    if cda:
+        return _("This file is not what its name says: choose a PDF, CDA (XML), JPEG, PNG or text file.")
+    return _("This file is not what its name says: choose a PDF, JPEG, PNG or text file.")
 
 
-async def _upload_content(
-    request: Request, form: FormData, errors: FieldErrors
+async def upload_content(
+    request: Request, form: FormData, errors: FieldErrors, *, cda: bool = False
 ) -> tuple[bytes | None, DocumentFormat | None]:
+    """The uploaded file and its format, or the message beside the file field (the patient's and the
+    professional's deposit forms check a file the same way)."""
     _ = gettext(request).gettext
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -353,9 +363,9 @@ async def _upload_content(
         megabytes = max(1, limit // (1024 * 1024))
         errors.add("file", _("This file is too large: at most %(megabytes)d MB.") % {"megabytes": megabytes})
         return None, None
-    fmt = _upload_format(content, upload.filename, upload.content_type or "")
+    fmt = _upload_format(content, upload.filename, upload.content_type or "", cda=cda)
     if fmt is None:
-        errors.add("file", _mislabelled(request))
+        errors.add("file", mislabelled(request, cda=cda))
         return None, None
     return content, fmt
 
@@ -376,7 +386,7 @@ def document_page(
 ) -> Response:
     """One document: what it is, who wrote it, whether it is masked, and its content shown as the format allows."""
     with patient_unit(request) as (ctx, patient):
-        view, text, narrative = _read(ctx, patient, document_id)
+        view, text, narrative = read_for_page(ctx, patient.actor, patient.patient_id, document_id)
     _ = gettext(request).gettext
     context = {
         "document": view,
@@ -393,13 +403,17 @@ def document_page(
     return page(request, "patient/documents/document.html", context)
 
 
-def _read(ctx: Context, patient: Patient, document_id: uuid.UUID) -> tuple[DocumentView, str | None, Narrative | None]:
-    """The document's metadata; its content too when the page shows it as text (plain text, a CDA's narrative)."""
-    view = documents.get_document(ctx, patient.actor, patient.patient_id, document_id)
+def read_for_page(
+    ctx: Context, actor: Actor, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> tuple[DocumentView, str | None, Narrative | None]:
+    """The document's metadata; its content too when the page shows it as text (plain text, a CDA's narrative).
+
+    The patient's document page and the professional's both show a document this way."""
+    view = documents.get_document(ctx, actor, patient_id, document_id)
     kind = _kind(view)
     if kind not in ("text", "cda"):
         return view, None, None
-    _, content = documents.read_content(ctx, patient.actor, patient.patient_id, document_id)
+    _, content = documents.read_content(ctx, actor, patient_id, document_id)
     if kind == "text":
         return view, content.decode("utf-8", errors="replace"), None
     return view, None, cda_narrative(content)
@@ -412,12 +426,17 @@ def document_content(
     """The document's bytes through the gate and the audit trail, as their format, under a generic name."""
     with patient_unit(request) as (ctx, patient):
         view, content = documents.read_content(ctx, patient.actor, patient.patient_id, document_id)
+    return content_response(view, content, download=download == "1")
+
+
+def content_response(view: DocumentView, content: bytes, *, download: bool) -> Response:
+    """A document's bytes as their format, under a generic name, with the policy that keeps them inert."""
     kind = _kind(view)
     fmt = {"pdf": DocumentFormat.PDF, "text": DocumentFormat.TEXT, "cda": DocumentFormat.CDA}.get(kind)
     if kind == "image":
         fmt = DocumentFormat.PNG if view.format.startswith(DocumentFormat.PNG.value) else DocumentFormat.JPEG
     name = FILE_NAMES[fmt] if fmt is not None else "document.bin"
-    inline = fmt in INLINE and download != "1"
+    inline = fmt in INLINE and not download
     media = MEDIA.get(fmt, "application/octet-stream") if fmt is not None else "application/octet-stream"
     headers = {
         "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',

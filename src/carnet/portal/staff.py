@@ -79,6 +79,7 @@ def _sign_in_page(
     **extra: object,
 ) -> Response:
     listed: list[directory.Listed] = []
+    settings = request.app.state.web.runtime.settings
     if development(request) and space in ("professional", "pharmacy"):
         with unit(request) as ctx:
             listed = directory.listing(ctx.session, limit=DIRECTORY_SHOWN)
@@ -93,6 +94,7 @@ def _sign_in_page(
         "professions": PROFESSIONS,
         "unknown_profession": UNKNOWN_PROFESSION,
         "notice": None,
+        "oidc": bool(settings.oidc_issuer and settings.oidc_client_id),
         **extra,
     }
     return page(request, "staff/sign_in.html", context, status=status)

@@ -204,6 +204,21 @@ def deposit_document(ctx: Context, actor: Actor, patient_id: uuid.UUID, meta: Ne
     return deposit_resource(ctx, actor, accept_document(from_metadata(patient_id, meta, content)), content)
 
 
+def deposit_described(
+    ctx: Context,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    meta: NewDocument,
+    content: bytes,
+    *,
+    replaces: uuid.UUID | None = None,
+) -> DocumentView:
+    """A document described in Carnet's schema (a portal's form), deposited, or a new version of `replaces`, and
+    the document as stored: `deposit_written`'s answer, which a writer in deposit-only mode may be given."""
+    resource = from_metadata(patient_id, meta, content, replaces=replaces)
+    return deposit_written(ctx, actor, accept_document(resource), content)
+
+
 def _refuse_known_identifier(ctx: Context, patient_id: uuid.UUID, facts: DocumentFacts) -> None:
     if facts.master_identifier is not None and repository.document_with_master_identifier(
         ctx.session, patient_id, facts.master_identifier
