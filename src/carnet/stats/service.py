@@ -50,11 +50,12 @@ class Table:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
-        writer.writerows([_csv_cell(cell) for cell in row] for row in self.rows)
+        writer.writerows([cell_text(cell) for cell in row] for row in self.rows)
         return buffer.getvalue()
 
 
-def _csv_cell(cell: Cell) -> str:
+def cell_text(cell: Cell) -> str:
+    """A cell as CSV and the terminal write it."""
     if cell is None:
         return ""
     if isinstance(cell, bool):
