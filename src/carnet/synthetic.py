@@ -10,12 +10,12 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from carnet.access.actor import Actor
 from carnet.context import Context
 from carnet.kit import clock
-from carnet.kit.geography import departements
+from carnet.kit.geography import departement_of_postcode
 from carnet.kit.identifiers import luhn_check_digit, nir_key
 from carnet.records import repository
 from carnet.records.codes import Channel
@@ -23,6 +23,8 @@ from carnet.records.documents import deposit_document
 from carnet.records.profile import add_profile_entry
 from carnet.records.schemas import NewDocument, PatientIdentity, ProfessionalAuthor
 from carnet.records.service import open_record
+from carnet.stats.calendar import PARIS
+from carnet.stats.population import populations
 
 FAMILY_NAMES = [
     "Martin",
@@ -158,7 +160,8 @@ def synthetic_patient(seed: int, index: int) -> tuple[str, PatientIdentity]:
     rng = _rng(seed, index)
     sex = rng.choice("12")
     birth = date(1930, 1, 1) + timedelta(days=rng.randint(0, 365 * 94))
-    departement = rng.choice(list(departements()))
+    places = populations()
+    departement = rng.choices(list(places), weights=list(places.values()))[0]
     nir_place = departement if len(departement) == 2 else departement[:2]
     commune = f"{rng.randint(1, 999):03d}" if len(departement) == 2 else f"{departement[2]}{rng.randint(1, 99):02d}"
     nir = f"{sex}{birth:%y}{birth:%m}{nir_place}{commune}{rng.randint(1, 999):03d}"
@@ -227,17 +230,57 @@ def synthetic_document(rng: random.Random, name: str) -> SyntheticDocument:
     return SyntheticDocument(meta=meta, content=content)
 
 
-def seed_patient(ctx: Context, actor: Actor, seed: int, index: int, documents: int) -> None:
-    """Open patient `index`'s record and fill it with `documents` documents and a small profile."""
-    ins, identity = synthetic_patient(seed, index)
-    rng = _rng(seed, index + 1_000_000_007)  # another stream than the identity's
-    channel = rng.choice([Channel.PHARMACY, Channel.PROFESSIONAL, Channel.INSURANCE_DESK, Channel.HOSPITAL])
+# How records are opened, from the seeds: 39 % at pharmacies, 39 % online, 18 % at insurance desks, 4 % by
+# professionals (a quarter of whom at a hospital).
+CHANNEL_SHARES = {
+    Channel.PHARMACY: 39,
+    Channel.ONLINE: 39,
+    Channel.INSURANCE_DESK: 18,
+    Channel.PROFESSIONAL: 3,
+    Channel.HOSPITAL: 1,
+}
+CAMPAIGN_DAYS = 91  # the synthetic openings are spread over the last thirteen weeks
+
+
+def synthetic_opening(rng: random.Random, departement: str, now: datetime) -> tuple[Channel, str, datetime]:
+    """A channel drawn from the seeds' shares, its opener (a pharmacy of the patient's département, one of five),
+    and an instant of the last weeks, in opening hours, Paris time."""
+    channel = rng.choices(list(CHANNEL_SHARES), weights=list(CHANNEL_SHARES.values()))[0]
+    place = {"2A": "20", "2B": "20"}.get(departement, departement[:2])
+    pharmacy = f"{place}{rng.randint(1, 5):06d}"
     opener = {
-        Channel.PHARMACY: "750000010",
+        Channel.PHARMACY: pharmacy + luhn_check_digit(pharmacy),
+        Channel.ONLINE: "patient",
         Channel.HOSPITAL: "440000289",
         Channel.PROFESSIONAL: synthetic_rpps(rng),
         Channel.INSURANCE_DESK: "CPAM0042",
     }[channel]
+    day = now.astimezone(PARIS).date() - timedelta(days=rng.randint(0, CAMPAIGN_DAYS - 1))
+    moment = datetime.combine(day, time(8), tzinfo=PARIS) + timedelta(seconds=rng.randint(0, 12 * 3600))
+    return channel, opener, min(moment, now)
+
+
+def seed_patient(ctx: Context, actor: Actor, seed: int, index: int, documents: int) -> None:
+    """Open patient `index`'s record and fill it with `documents` documents and a small profile, at the instant
+    its opening was drawn (the record, its documents and profile are dated then)."""
+    ins, identity = synthetic_patient(seed, index)
+    rng = _rng(seed, index + 1_000_000_007)  # another stream than the identity's
+    departement = departement_of_postcode(identity.postcode).code
+    channel, opener, opened_at = synthetic_opening(rng, departement, clock.now())
+    with clock.pinned_at(opened_at):
+        _fill(ctx, actor, rng, ins, identity, channel, opener, documents)
+
+
+def _fill(
+    ctx: Context,
+    actor: Actor,
+    rng: random.Random,
+    ins: str,
+    identity: PatientIdentity,
+    channel: Channel,
+    opener: str,
+    documents: int,
+) -> None:
     patient_id = open_record(ctx, actor, ins=ins, identity=identity, channel=channel, opened_by=opener)
     name = f"{identity.given_names} {identity.family_name}"
     for _ in range(documents):

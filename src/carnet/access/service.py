@@ -24,6 +24,7 @@ from carnet.kit.professions import parse_profession
 from carnet.records import repository as records_repository
 from carnet.records.keys import data_key
 from carnet.records.service import load_record, record_identity, record_summary
+from carnet.stats import counting
 
 AUTHORISATION_LIFETIME = timedelta(days=365)
 MAX_EPISODE = timedelta(hours=24)
@@ -199,6 +200,7 @@ def declare_emergency(
         )
     )
     ctx.session.flush()
+    counting.emergency_declared(ctx, at=now, mode=mode.value)
     return EpisodeView(episode_id, mode.value, now, now + duration)
 
 
