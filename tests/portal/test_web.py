@@ -38,7 +38,7 @@ def test_french_by_default_english_from_the_browser_then_the_readers_choice(clie
 
 def test_every_portal_answer_carries_the_security_headers(client_for: Client) -> None:
     client = client_for()
-    for path in ("/", "/spaces/operator", "/patient/sign-in", "/patient/activate", "/patient/nowhere"):
+    for path in ("/", "/operator/sign-in", "/patient/sign-in", "/patient/activate", "/patient/nowhere"):
         answer = client.get(path)
         assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
         assert answer.headers["x-content-type-options"] == "nosniff", path
@@ -98,7 +98,6 @@ def test_the_spaces_not_built_yet_say_so_and_what_to_use_meanwhile(client_for: C
     for space, meanwhile in (
         ("professional", "API FHIR"),
         ("desk", "logiciel de lecture de carte"),
-        ("operator", "commande carnet"),
     ):
         assert f'href="/spaces/{space}"' in home.text
         page = client.get(f"/spaces/{space}")

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, tex
 from sqlalchemy.orm import Session
 
 from carnet.audit.chain import AuditEvent, StoredEntry
-from carnet.audit.models import AuditEntry, AuditHead, SealLeaf
+from carnet.audit.models import AuditEntry, AuditHead, Seal, SealLeaf
 
 
 def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) -> tuple[int, bytes]:
@@ -216,3 +216,15 @@ def professional_entries(session: Session, rpps: str, since: datetime, until: da
 def sealed_heads(session: Session, chain_id: uuid.UUID) -> list[tuple[int, bytes]]:
     statement = select(SealLeaf.seq, SealLeaf.head_hash).where(SealLeaf.chain_id == chain_id).order_by(SealLeaf.seq)
     return [(row.seq, bytes(row.head_hash)) for row in session.execute(statement)]
+
+
+def latest_seal(session: Session) -> Seal | None:
+    return session.scalars(select(Seal).order_by(Seal.size.desc()).limit(1)).one_or_none()
+
+
+def sealed_and_written(session: Session) -> tuple[int, int]:
+    """How many entries the seals cover, and how many the chains hold (each head knows both of its chain)."""
+    row = session.execute(
+        select(func.coalesce(func.sum(AuditHead.sealed_seq), 0), func.coalesce(func.sum(AuditHead.seq), 0))
+    ).one()
+    return int(row[0]), int(row[1])

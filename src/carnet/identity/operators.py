@@ -138,4 +138,4 @@ def operator_of_session(ctx: Context, token: str) -> tuple[Actor, OperatorView]:
 
 def require_role(view: OperatorView, role: str) -> None:
     if role not in view.roles:
-        raise Forbidden(f"This needs the operator role '{role}'.", code="missing-role")
+        raise Forbidden(f"Your account does not have the {role} role.", code="missing-role")

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
-from carnet.portal import documents, history, home, opening, patient, privacy, profile, record, recovery
+from carnet.portal import documents, history, home, opening, operator_space, patient, privacy, profile, record, recovery
 from carnet.portal.documents import UPLOAD_PATH
 from carnet.portal.web import (
     HERE,
@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
     app.include_router(record.router)
     app.include_router(recovery.router)
     app.include_router(opening.router)
+    app.include_router(operator_space.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
@@ -42,9 +43,9 @@ def install(app: FastAPI) -> None:
 def failure(request: Request, exc: CarnetError) -> Response:
     """A refusal under the portal as a page in the reader's language: never JSON, never a trace."""
     if isinstance(exc, SignInRequired):
-        asked = request.url.path if request.method == "GET" else "/patient"
+        asked = request.url.path if request.method == "GET" else exc.home
         query = {"next": asked, "ended": "true"} if exc.ended else {"next": asked}
-        return redirect(with_query("/patient/sign-in", **query))
+        return redirect(with_query(exc.sign_in, **query))
     template = "csrf.html" if isinstance(exc, CsrfRefused) else "error.html"
     return page(request, template, {"message": known_message(request, exc), "status": exc.status}, status=exc.status)
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from carnet.portal.web import LANGUAGE_COOKIE, LANGUAGES, checked_form, field, local_path, page, redirect
 
 router = APIRouter(include_in_schema=False)
-Space = Literal["professional", "desk", "operator"]
+Space = Literal["professional", "desk"]
 
 
 @router.get("/")

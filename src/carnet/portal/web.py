@@ -50,12 +50,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'none'"
 )
-PUBLIC_PREFIXES = ("/patient/", "/spaces/", "/static/")
-PUBLIC_PATHS = ("/", "/patient", "/language")
+PUBLIC_PREFIXES = ("/patient/", "/spaces/", "/static/", "/operator/")
+PUBLIC_PATHS = ("/", "/patient", "/language", "/operator")
+# The JSON API's operator sign-in (api/auth.py) shares the operator space's prefix: it answers JSON, not pages.
+API_PATHS = frozenset({"/operator/login", "/operator/session", "/operator/token", "/operator/logout"})
 
 
 def is_portal(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path not in API_PATHS and (path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES))
 
 
 def harden(headers: MutableHeaders, path: str) -> None:
@@ -238,11 +240,16 @@ class Patient:
 
 
 class SignInRequired(Unauthenticated):
-    """No session, or one that ended: the portal asks to sign in and comes back to the page afterwards."""
+    """No session, or one that ended: the portal asks to sign in and comes back to the page afterwards.
 
-    def __init__(self, *, ended: bool) -> None:
+    `sign_in` is the space's sign-in page, `home` the page a refused form goes back to after it.
+    """
+
+    def __init__(self, *, ended: bool, sign_in: str = "/patient/sign-in", home: str = "/patient") -> None:
         super().__init__("Sign in to see this page.", code="session-ended" if ended else "not-signed-in")
         self.ended = ended
+        self.sign_in = sign_in
+        self.home = home
 
 
 @contextmanager
