@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import DBAPIError
 
-from carnet import cli_identity
+from carnet import cli_identity, cli_stats
 from carnet.access import gate as access_gate
 from carnet.access.actor import Actor
 from carnet.access.service import change_matrix
@@ -53,6 +53,7 @@ app.add_typer(records_app, name="records")
 app.add_typer(matrix_app, name="matrix")
 app.add_typer(profile_app, name="profile")
 app.add_typer(documents_app, name="documents")
+app.add_typer(cli_stats.stats_app, name="stats")
 
 
 @app.command()

@@ -7,6 +7,7 @@ from carnet.identity import models as identity_models
 from carnet.kit.db import Base
 from carnet.notify import models as notify_models
 from carnet.records import models as records_models
+from carnet.stats import models as stats_models
 
 metadata = Base.metadata
 
@@ -18,4 +19,5 @@ __all__ = [
     "metadata",
     "notify_models",
     "records_models",
+    "stats_models",
 ]

@@ -22,6 +22,7 @@ from carnet.kit.identifiers import parse_rpps
 from carnet.kit.professions import parse_profession
 from carnet.records.keys import data_key
 from carnet.records.service import load_record, record_identity
+from carnet.stats import counting
 
 AUTHORISATION_LIFETIME = timedelta(days=365)
 MAX_EPISODE = timedelta(hours=24)
@@ -192,6 +193,7 @@ def declare_emergency(
         )
     )
     ctx.session.flush()
+    counting.emergency_declared(ctx, at=now, mode=mode.value)
     return EpisodeView(episode_id, mode.value, now, now + duration)
 
 

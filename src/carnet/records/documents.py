@@ -38,6 +38,7 @@ from carnet.records.keys import data_key
 from carnet.records.models import Document, DocumentVersion
 from carnet.records.schemas import DocumentAuthor, DocumentPage, DocumentQuery, DocumentView, NewDocument
 from carnet.records.service import load_record
+from carnet.stats import counting
 
 NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
 DR = "DocumentReference"
@@ -179,13 +180,20 @@ def _deposit(ctx: Context, actor: Actor, accepted: AcceptedDocument, content: by
         old.status = DocumentStatus.DEPRECATED.value
         _new_version(ctx, old)
         _flush_once(ctx)
+        _count(ctx, new)
         return new
     document_id = uuid.uuid4()
     _, access = load_record(ctx, actor, Action.DOCUMENT_DEPOSIT, patient_id, subject=f"document:{document_id}")
     _refuse_known_identifier(ctx, patient_id, accepted.facts)
     document = _store(ctx, access, accepted, content, document_id=document_id)
     _flush_once(ctx)
+    _count(ctx, document)
     return document
+
+
+def _count(ctx: Context, document: Document) -> None:
+    """Once stored (a duplicate refused by the flush is not counted): one more deposit of its class."""
+    counting.document_deposited(ctx, document.id, at=document.deposited_at, class_code=document.class_code)
 
 
 def _flush_once(ctx: Context) -> None:

@@ -28,6 +28,7 @@ from carnet.records.codes import Channel
 from carnet.records.keys import data_key, shred_data_key, store_data_key
 from carnet.records.models import Record
 from carnet.records.schemas import PatientIdentity, RecordSummary, parse_opener
+from carnet.stats import counting
 
 RETENTION_AFTER_CLOSING = timedelta(days=3653)  # ten years, leap days included
 
@@ -123,6 +124,7 @@ def open_record(
     if repository.living_record_for_ins(ctx.session, canonical) is not None:
         raise Conflict("A record is already open for this INS.", code="duplicate-record")
     key = new_data_key()
+    opened_at = clock.now()
     ctx.session.add(
         Record(
             patient_id=patient_id,
@@ -130,7 +132,7 @@ def open_record(
             state=RecordState.OPEN.value,
             channel=channel.value,
             opened_by=opener,
-            opened_at=clock.now(),
+            opened_at=opened_at,
             departement=place.code,
             region=place.region,
             identity_ct=key.encrypt_text(identity.model_dump_json(), aad=_aad(patient_id)),
@@ -147,6 +149,15 @@ def open_record(
             raise Conflict("A record is already open for this INS.", code="duplicate-record") from None
         raise
     store_data_key(ctx, patient_id, key)
+    counting.record_opened(
+        ctx,
+        patient_id,
+        at=opened_at,
+        channel=channel.value,
+        opened_by=opener,
+        departement=place.code,
+        region=place.region,
+    )
     return patient_id
 
 
@@ -223,6 +234,7 @@ def find_patient_by_ins(ctx: Context, actor: Actor, ins: str) -> PatientRecord |
 
 def close_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     record, _ = load_record(ctx, actor, Action.RECORD_CLOSE, patient_id, lock=True)
+    counting.record_state_changed(ctx, patient_id, record.state, RecordState.CLOSED.value)
     record.state = RecordState.CLOSED.value
     record.closed_at = clock.now()
 
@@ -232,6 +244,7 @@ def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     record, _ = load_record(ctx, actor, Action.RECORD_REOPEN, patient_id, lock=True)
     if repository.living_record_for_ins(ctx.session, _ins_of(record)) not in (None, record):
         raise Conflict("Another record is open for this INS.", code="duplicate-record")
+    counting.record_state_changed(ctx, patient_id, record.state, RecordState.OPEN.value)
     record.state = RecordState.OPEN.value
     record.closed_at = None
     record.destruction_requested_at = None
@@ -242,6 +255,7 @@ def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> No
     record, _ = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
     now = clock.now()
     if record.state == RecordState.OPEN.value:
+        counting.record_state_changed(ctx, patient_id, record.state, RecordState.CLOSED.value)
         record.state = RecordState.CLOSED.value
         record.closed_at = now
     record.destruction_requested_at = record.destruction_requested_at or now
@@ -257,6 +271,7 @@ def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
             "This record can be destroyed only at its patient's request or ten years after it was closed.",
             code="not-due-for-destruction",
         )
+    counting.record_state_changed(ctx, patient_id, record.state, RecordState.DESTROYED.value)
     shred_data_key(ctx, patient_id)
     forget_patient(ctx.session, patient_id)  # the online account, its sessions and codes go with the record
     record.identity_ct = None
