@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from carnet.portal import operator, operator_audit, operator_matrix
+from carnet.portal import operator, operator_audit, operator_matrix, operator_stats
 
 router = APIRouter(include_in_schema=False)
-for part in (operator.router, operator_audit.router, operator_matrix.router):
+for part in (operator.router, operator_audit.router, operator_matrix.router, operator_stats.router):
     router.include_router(part)
