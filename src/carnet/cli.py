@@ -148,6 +148,7 @@ def demo(
         seal_trail(ctx.session, settings.sealing_key())
     cli_identity.print_demo_credentials(runtime, [synthetic_patient(1, i) for i in range(min(3, patients))])
     cli_identity.print_demo_staff(runtime)
+    cli_identity.print_demo_operator(runtime)
     out.print(f"Carnet answers at http://{settings.host}:{settings.port} (API description at /docs).")
     out.print("In another terminal: `source .venv/bin/activate`, then `carnet audit verify` or `carnet matrix show`.")
     if serve_http:

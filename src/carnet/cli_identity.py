@@ -313,3 +313,27 @@ def print_demo_staff(runtime: Runtime) -> None:
         f"  with FINESS {DEMO_PHARMACY}; a desk agent types any staff id and office code (e.g. AGENT1, CPAM75).",
         highlight=False,
     )
+
+
+# The demo's operator (development only): every role, signed in at /operator/sign-in with the password and a code
+# from the TOTP secret printed here. Its secret is kept in a file of its own in the data folder (owner only), so a
+# rerun prints the same sign-in and replaces no account.
+DEMO_OPERATOR = "demo.operator"
+
+
+def print_demo_operator(runtime: Runtime) -> None:
+    kept = runtime.settings.data_dir / "dev-demo-operator.json"
+    known: dict[str, str] = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else {}
+    with runtime.unit_of_work() as ctx:
+        if not operators.login_in_use(ctx, DEMO_OPERATOR):
+            created = operators.create_operator(
+                ctx, login=DEMO_OPERATOR, password=DEMO_PASSWORD, roles=sorted(operators.ROLES)
+            )
+            known = {"totp_secret": created.totp_secret}
+    _write_private(kept, json.dumps(known))
+    secret = known.get("totp_secret", "(printed on the first run)")
+    out.print(
+        f"Operator space: sign in at /operator/sign-in as {DEMO_OPERATOR}, password {DEMO_PASSWORD}, "
+        f"TOTP secret {secret} (every role)",
+        highlight=False,
+    )

@@ -38,7 +38,7 @@ def test_french_by_default_english_from_the_browser_then_the_readers_choice(clie
 
 def test_every_portal_answer_carries_the_security_headers(client_for: Client) -> None:
     client = client_for()
-    for path in ("/", "/spaces/operator", "/patient/sign-in", "/patient/activate", "/patient/nowhere"):
+    for path in ("/", "/operator/sign-in", "/patient/sign-in", "/patient/activate", "/patient/nowhere"):
         answer = client.get(path)
         assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
         assert answer.headers["x-content-type-options"] == "nosniff", path
@@ -92,14 +92,10 @@ def test_failures_under_the_portal_are_pages_in_the_readers_language(client_for:
     assert client.get("/records/whatever").headers["content-type"].startswith("application/json")  # API unchanged
 
 
-def test_the_spaces_not_built_yet_say_so_and_what_to_use_meanwhile(client_for: Client) -> None:
+def test_the_home_page_leads_to_every_space(client_for: Client) -> None:
     client = client_for()
     home = client.get("/")
     for space in ("professional", "pharmacy", "desk"):
         assert f'href="/staff/sign-in?space={space}"' in home.text
-    for space, meanwhile in (("operator", "commande carnet"),):
-        assert f'href="/spaces/{space}"' in home.text
-        page = client.get(f"/spaces/{space}")
-        assert page.status_code == 200
-        assert "Cet espace du portail ouvre bientôt." in page.text and meanwhile in page.text
-        assert "<form" not in page.text.split("<main")[1]  # no fake form
+        assert client.get(f"/staff/sign-in?space={space}").status_code == 200
+    assert 'href="/operator/sign-in"' in home.text and client.get("/operator/sign-in").status_code == 200

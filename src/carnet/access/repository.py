@@ -164,6 +164,21 @@ def add_matrix_version(session: Session, matrix: Matrix, *, changed_by: str, rea
     session.add_all(MatrixCell(version=matrix.version, profession=p, class_code=c) for p, c in sorted(matrix.cells))
 
 
+def matrix_versions(session: Session, limit: int) -> list[tuple[MatrixVersion, frozenset[tuple[str, str]]]]:
+    """The latest `limit` versions, newest first, each with its cells."""
+    versions = list(session.scalars(select(MatrixVersion).order_by(MatrixVersion.version.desc()).limit(limit)))
+    if not versions:
+        return []
+    numbers = [v.version for v in versions]
+    cells: dict[int, set[tuple[str, str]]] = {n: set() for n in numbers}
+    rows = session.execute(
+        select(MatrixCell.version, MatrixCell.profession, MatrixCell.class_code).where(MatrixCell.version.in_(numbers))
+    )
+    for version, profession, class_code in rows:
+        cells[version].add((profession, class_code))
+    return [(v, frozenset(cells[v.version])) for v in versions]
+
+
 def episodes_by_id(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[EmergencyEpisode]:
     if not ids:
         return []

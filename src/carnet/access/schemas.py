@@ -32,3 +32,17 @@ class EpisodeView:
     mode: str
     started_at: datetime
     ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixChange:
+    """One version of the matrix: when, by whom, why, and the cells it allowed and refused compared with the one
+    before (the first version loaded from the shipped file has no version before it)."""
+
+    version: int
+    at: datetime
+    by: str
+    reason: str
+    allowed: list[tuple[str, str]]
+    refused: list[tuple[str, str]]
+    first: bool

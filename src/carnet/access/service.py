@@ -14,7 +14,7 @@ from carnet.access.actor import Actor, ActorKind, Mode
 from carnet.access.matrix import ADVANCE_DIRECTIVES, Matrix
 from carnet.access.models import AccessSettings, Authorisation, Block, EmergencyEpisode, Representative
 from carnet.access.policy import Action
-from carnet.access.schemas import AuthorisationView, EpisodeView, SettingsView
+from carnet.access.schemas import AuthorisationView, EpisodeView, MatrixChange, SettingsView
 from carnet.context import Context
 from carnet.identity.directory import names_of
 from carnet.kit import clock
@@ -324,6 +324,31 @@ def change_matrix(ctx: Context, *, operator: str, profession: str, class_code: s
     repository.add_matrix_version(ctx.session, changed, changed_by=operator, reason=reason, now=clock.now())
     ctx.matrix = changed
     return changed
+
+
+def matrix_in_force(ctx: Context) -> Matrix:
+    """The whole matrix in force, for operators' views (the gate keeps it for the unit of work)."""
+    return gate.matrix(ctx)
+
+
+def matrix_history(ctx: Context, *, limit: int = 50) -> list[MatrixChange]:
+    """The latest versions of the matrix, newest first, each with what it changed."""
+    rows = repository.matrix_versions(ctx.session, limit + 1)  # one more, to say what the oldest shown changed
+    changes = []
+    for index, (row, cells) in enumerate(rows[:limit]):
+        before = rows[index + 1][1] if index + 1 < len(rows) else None
+        changes.append(
+            MatrixChange(
+                version=row.version,
+                at=row.created_at,
+                by=row.changed_by,
+                reason=row.reason,
+                allowed=sorted(cells - before) if before is not None else [],
+                refused=sorted(before - cells) if before is not None else [],
+                first=before is None,
+            )
+        )
+    return changes
 
 
 def ensure_episode(ctx: Context, actor: Actor, patient_id: uuid.UUID, justification: str | None) -> None:

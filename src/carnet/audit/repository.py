@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, tex
 from sqlalchemy.orm import Session
 
 from carnet.audit.chain import AuditEvent, StoredEntry
-from carnet.audit.models import AuditEntry, AuditHead, SealLeaf
+from carnet.audit.models import AuditEntry, AuditHead, Seal, SealLeaf
 
 
 def reserve(session: Session, chain_id: uuid.UUID, count: int, now: datetime) -> tuple[int, bytes]:
@@ -229,3 +229,15 @@ def last_professional_access(session: Session, chain_id: uuid.UUID, rpps: str, b
         AuditEntry.at < before,
     )
     return session.scalar(statement)
+
+
+def latest_seal(session: Session) -> Seal | None:
+    return session.scalars(select(Seal).order_by(Seal.size.desc()).limit(1)).one_or_none()
+
+
+def sealed_and_written(session: Session) -> tuple[int, int]:
+    """How many entries the seals cover, and how many the chains hold (each head knows both of its chain)."""
+    row = session.execute(
+        select(func.coalesce(func.sum(AuditHead.sealed_seq), 0), func.coalesce(func.sum(AuditHead.seq), 0))
+    ).one()
+    return int(row[0]), int(row[1])

@@ -57,7 +57,7 @@ def create_operator(ctx: Context, *, login: str, password: str, roles: Sequence[
     if unknown or not roles:
         raise Invalid(f"Roles: choose among {', '.join(sorted(ROLES))}.", code="invalid-role")
     check_strength(password, personal=[login])
-    if ctx.session.scalars(select(OperatorAccount.id).where(OperatorAccount.login == login)).first():
+    if login_in_use(ctx, login):
         raise Conflict("This operator login is taken.", code="login-taken")
     operator_id, secret, key = uuid.uuid4(), pyotp.random_base32(), new_data_key()
     master = ctx.keys.current()
@@ -78,6 +78,11 @@ def create_operator(ctx: Context, *, login: str, password: str, roles: Sequence[
     ctx.session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name="Carnet operations")
     return NewOperator(operator_id, login, secret, uri)
+
+
+def login_in_use(ctx: Context, login: str) -> bool:
+    name = login.strip().lower()
+    return ctx.session.scalars(select(OperatorAccount.id).where(OperatorAccount.login == name)).first() is not None
 
 
 def _secret(ctx: Context, row: OperatorAccount) -> str:
@@ -138,4 +143,4 @@ def operator_of_session(ctx: Context, token: str) -> tuple[Actor, OperatorView]:
 
 def require_role(view: OperatorView, role: str) -> None:
     if role not in view.roles:
-        raise Forbidden(f"This needs the operator role '{role}'.", code="missing-role")
+        raise Forbidden(f"Your account does not have the {role} role.", code="missing-role")

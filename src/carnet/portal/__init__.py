@@ -12,6 +12,7 @@ from carnet.portal import (
     history,
     home,
     opening,
+    operator_space,
     patient,
     privacy,
     pro_space,
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
     app.include_router(staff.router)
     app.include_router(representing.router)
     app.include_router(pro_space.router)
+    app.include_router(operator_space.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 
@@ -58,9 +60,9 @@ def install(app: FastAPI) -> None:
 def failure(request: Request, exc: CarnetError) -> Response:
     """A refusal under the portal as a page in the reader's language: never JSON, never a trace."""
     if isinstance(exc, SignInRequired):
-        asked = request.url.path if request.method == "GET" else ""
-        query = {"next": asked} if asked else {}
-        return redirect(with_query(exc.sign_in, **query, **({"ended": "true"} if exc.ended else {})))
+        asked = request.url.path if request.method == "GET" else exc.home
+        query = {"next": asked, "ended": "true"} if exc.ended else {"next": asked}
+        return redirect(with_query(exc.sign_in, **query))
     template = "csrf.html" if isinstance(exc, CsrfRefused) else "error.html"
     return page(request, template, {"message": known_message(request, exc), "status": exc.status}, status=exc.status)
 

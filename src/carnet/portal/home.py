@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from carnet.portal.web import LANGUAGE_COOKIE, LANGUAGES, checked_form, field, local_path, page, redirect
 
 router = APIRouter(include_in_schema=False)
-Space = Literal["operator"]
 
 
 @router.get("/")
 def home(request: Request) -> Response:
     return page(request, "home.html")
-
-
-@router.get("/spaces/{space}")
-def coming_space(request: Request, space: Space) -> Response:
-    """The spaces not built yet say so, and what to use meanwhile."""
-    return page(request, f"spaces/{space}.html")
 
 
 @router.post("/language")

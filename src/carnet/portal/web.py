@@ -55,10 +55,12 @@ CONTENT_SECURITY_POLICY = (
 # in through /staff; operators (/operator).
 PUBLIC_PREFIXES = ("/patient/", "/staff/", "/pro/", "/counter/", "/desk/", "/operator/", "/spaces/", "/static/")
 PUBLIC_PATHS = ("/", "/patient", "/pro", "/counter", "/desk", "/operator", "/language")
+# The JSON API's operator sign-in (api/auth.py) shares the operator space's prefix: it answers JSON, not pages.
+API_PATHS = frozenset({"/operator/login", "/operator/session", "/operator/token", "/operator/logout"})
 
 
 def is_portal(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path not in API_PATHS and (path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES))
 
 
 def harden(headers: MutableHeaders, path: str) -> None:
@@ -248,12 +250,16 @@ class Patient:
 
 
 class SignInRequired(Unauthenticated):
-    """No session, or one that ended: the portal asks to sign in and comes back to the page afterwards."""
+    """No session, or one that ended: the portal asks to sign in and comes back to the page afterwards.
 
-    def __init__(self, *, ended: bool, sign_in: str = "/patient/sign-in") -> None:
+    `sign_in` is the space's sign-in page, `home` the page a refused form goes back to after it.
+    """
+
+    def __init__(self, *, ended: bool, sign_in: str = "/patient/sign-in", home: str = "/patient") -> None:
         super().__init__("Sign in to see this page.", code="session-ended" if ended else "not-signed-in")
         self.ended = ended
-        self.sign_in = sign_in  # the space's own sign-in page
+        self.sign_in = sign_in
+        self.home = home
 
 
 @contextmanager

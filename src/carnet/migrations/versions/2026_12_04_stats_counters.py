@@ -9,7 +9,7 @@ No month is frozen here: ended months freeze with these counts on the first remu
 `carnet stats close-month`).
 
 Revision ID: 20261204_stats_counters
-Revises: 20261203_form_submissions
+Revises: 20261205_running_episodes
 Create Date: 2026-12-04 06:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261204_stats_counters"
-down_revision = "20261203_form_submissions"
+down_revision = "20261205_running_episodes"
 branch_labels = None
 depends_on = None
 
