@@ -118,12 +118,23 @@ def axe() -> Axe:
     return Axe()
 
 
-def menu_link(page: Page, name: str) -> None:
-    """Follow a link of the space's menu, unfolding it first where a phone shows it folded under "Menu"."""
+def _unfold_menu(page: Page) -> None:
+    """A phone shows the space's menu folded under "Menu": open it."""
     folded = page.locator("details.menu > summary")
     if folded.count() and folded.is_visible():
         folded.click()
+
+
+def menu_link(page: Page, name: str) -> None:
+    """Follow a link of the space's menu."""
+    _unfold_menu(page)
     page.get_by_role("navigation").get_by_role("link", name=name).click()
+
+
+def menu_button(page: Page, name: str) -> None:
+    """Press a button of the space's menu (sign out)."""
+    _unfold_menu(page)
+    page.get_by_role("navigation").get_by_role("button", name=name, exact=True).click()
 
 
 @dataclass

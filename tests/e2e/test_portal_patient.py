@@ -16,7 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code, menu_link
+from tests.e2e.conftest import DESKTOP, PHONE, Pages, Portal, fresh_code, menu_button, menu_link
 from tests.http_fixtures import PASSWORD, Person
 from tests.portal.patients import FIRST_DOCUMENT, SECOND_DOCUMENT, ready_patient
 
@@ -162,8 +162,9 @@ def test_the_patients_journeys(
     _sign_in(checked, words, login, secret, mistakes=True)
     expect(page).to_have_url(f"{portal.url}/patient")
     expect(page.get_by_role("heading", level=1)).to_have_text(words["hello"])
-    news = page.locator(".news li a")  # new since the last visit (here: ever), linked, once on the page
-    expect(news).to_have_text([SECOND_DOCUMENT, FIRST_DOCUMENT])  # the latest deposit first
+    documents = page.locator(".documents li .title")  # new since the last visit (here: ever), shown once
+    expect(documents).to_have_text([SECOND_DOCUMENT, FIRST_DOCUMENT])  # the latest deposit first
+    expect(page.locator(".documents")).to_contain_text(words["act_day"])
     checked.look("patient-home")
     menu_link(page, words["account"])
     checked.look("account")
@@ -183,7 +184,7 @@ def test_the_patients_journeys(
     other_checked.look("sign-in-session-ended")
     _sign_in(other_checked, words, login, secret, mistakes=False)
     expect(other).to_have_url(f"{portal.url}/patient/account")  # back to the page asked
-    other.get_by_role("button", name=words["sign_out"], exact=True).click()
+    menu_button(other, words["sign_out"])
     expect(other.get_by_role("heading", level=1)).to_have_text(words["signed_out"])
     other.goto("/patient")
     expect(other).to_have_url(re.compile(r"/patient/sign-in\?next=/patient$"))

@@ -188,7 +188,7 @@ def test_the_health_summary_and_the_whole_record(
     _sign_in(page, words, login, secret)
     expect(page).to_have_url(f"{portal.url}/patient")
 
-    page.get_by_role("link", name=words["summary"]).click()
+    menu_link(page, words["summary"])
     expect(page.get_by_role("heading", level=1)).to_have_text(words["summary_title"])
     checked.look("profile-empty")
     substance = "Pénicilline" if lang == "fr" else "Penicillin"
