@@ -49,7 +49,7 @@ from carnet.stats.calendar import paris_day
 from carnet.stats.population import populations
 from carnet.synthetic import CHANNEL_SHARES
 
-BEFORE_STATS = "20261203_form_submissions"
+BEFORE_STATS = "20261205_running_episodes"
 YEARS = 5
 PHARMACIES = 20_000
 CLASSES = ("11", "11", "11", "42", "42", "10", "31", "43", "60", "90")  # lab results first, then prescriptions

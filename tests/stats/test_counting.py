@@ -28,7 +28,7 @@ from carnet.records.service import close_record, destroy_record, open_record, re
 from carnet.runtime import unit_of_work
 from tests.factories import PDF, SYSTEM, document_meta, finess, new_ins, rpps
 
-BEFORE_STATS = "20261203_form_submissions"
+BEFORE_STATS = "20261205_running_episodes"
 
 # Each counter table as (key..., n), slots summed away: what a statistic can see of it.
 COUNTERS = {
