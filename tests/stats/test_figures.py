@@ -267,7 +267,7 @@ def test_bad_periods_and_readers_are_refused(ctx: Context, reader: Actor) -> Non
     )
     with pytest.raises(Forbidden) as refused:
         stats.overview(ctx, auditor)
-    assert refused.value.message == "This needs the operator role 'statistics'."
+    assert refused.value.message == "Your account does not have the statistics role."
     for stranger in (Actor.operator(uuid.uuid4()), Actor.professional(DOCTOR, "10"), Actor.patient(uuid.uuid4())):
         with pytest.raises(Forbidden):
             stats.openings(ctx, stranger, period="month", by=None, since=date(2030, 1, 1), until=date(2030, 1, 31))
