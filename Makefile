@@ -29,11 +29,13 @@ pango:
 	@python3 -c "import ctypes.util as u, sys; sys.exit(not u.find_library('pangoft2-1.0'))" || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0; }
 
+# Two worker processes (pytest-xdist), one per core, each with its own embedded PostgreSQL and its own portal
+# server. `pytest` alone runs the suite in one process.
 test: .venv chromium pango
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n 2 --dist worksteal
 
 # The official FHIR R4 examples of the profile types, posted and read back (needs ../shared/fhir-r4-examples).
 conformance: .venv

@@ -7,6 +7,7 @@ Tests that need committed data (CLI, runtime) get a database of their own from `
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,16 @@ from carnet.kit.embedded import drop_database, ensure_database, start_embedded_s
 pytest_plugins = ["tests.server_log", "tests.http_fixtures"]
 
 MAX_TEST_DOCUMENT_BYTES = 64 * 1024
+
+# The portal's browser tests (tests/e2e) leave a screenshot of each page they visit here, for people to look at.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots" / "portal"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """This run's screenshots only. `make test` runs the tests in two worker processes (pytest-xdist): the
+    folder is cleared once, by the process that starts them, before any worker takes a screenshot."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

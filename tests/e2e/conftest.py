@@ -9,7 +9,6 @@ a screenshot goes to var/screenshots/portal/ (git-ignored) for people to look at
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time
@@ -30,10 +29,10 @@ from carnet.identity.models import LoginThrottle
 from carnet.kit.crypto import parse_master_keys
 from carnet.kit.db import make_engine, make_sessionmaker
 from carnet.runtime import Runtime
+from tests.conftest import SCREENSHOTS
 from tests.http_fixtures import MASTER_KEY, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "portal"
 PHONE: ViewportSize = {"width": 360, "height": 740}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SEVERE = {"serious", "critical"}
@@ -84,7 +83,6 @@ def portal(http_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's pages only
     settings = make_settings(tmp_path_factory.mktemp("portal"), cookie_secure=False, public_url=url)
     engine = make_engine(http_database)
     runtime = Runtime(settings, engine, make_sessionmaker(engine), parse_master_keys(MASTER_KEY, source="test"))

@@ -4,7 +4,6 @@ deep JSON, endless numbers, bodies that lie about themselves. The real app over 
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ from tests.factories import finess, rpps
 from tests.fhir.conftest import checked
 from tests.fhir.documents import document
 
-PATIENT = str(uuid.uuid4())
+PATIENT = "61df37ff-fe94-4705-98ff-f1a06d0ad0c2"  # fixed: two test processes must collect the same test ids
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FHIR = {"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
 
