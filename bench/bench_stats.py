@@ -13,7 +13,9 @@ as the campaign did), channels drawn from the seeds' shares, départements from 
 pharmacies.
 
 Then it times each service function, each call its own unit of work as a page's request would be, p50 and
-p99 over repeated calls, and `carnet stats` as a process (start-up included).
+p99 over repeated calls; each statistics page of the operator space, asked by an operator signed in through
+the portal's own form, through the application in-process (Starlette's TestClient: no network), with the
+SQL statements one page costs; and `carnet stats` as a process (start-up included).
 """
 
 from __future__ import annotations
@@ -22,20 +24,26 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 from alembic import command
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import Engine, event
 
 from carnet.access.actor import Actor
+from carnet.app import create_app
 from carnet.context import Context
+from carnet.identity import operators
 from carnet.kit import clock
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import alembic_config, make_engine, make_sessionmaker
@@ -167,6 +175,77 @@ def timed(runtime: Runtime, read: Callable[[Context], object], calls: int) -> tu
     return latencies, answer
 
 
+PAGES = (
+    "/operator/statistics",
+    "/operator/statistics/openings",
+    "/operator/statistics/openings?period=week&by=region&since={week}&until={today}",
+    "/operator/statistics/openings?period=day&by=channel&since={year}&until={today}",
+    "/operator/statistics/openings?period=month&by=departement&since={five_years}&until={today}",
+    "/operator/statistics/documents?since={five_years}&until={today}",
+    "/operator/statistics/emergencies?since={five_years}&until={today}",
+    "/operator/statistics/remuneration",
+    "/operator/statistics/remuneration.csv?since={last_month}&until={last_month_end}",
+)
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pages(runtime: Runtime, engine: Engine, today: date, calls: int) -> None:
+    """Each statistics page, asked `calls` times by an operator with the statistics role: server time, statements."""
+    password = "bench-" + uuid.uuid4().hex
+    with runtime.unit_of_work() as ctx:
+        created = operators.create_operator(
+            ctx, login=f"bench-{uuid.uuid4().hex[:8]}", password=password, roles=["statistics"]
+        )
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    words = {
+        "today": today.isoformat(),
+        "week": (today - timedelta(days=today.weekday())).isoformat(),
+        "year": (today - timedelta(days=365)).isoformat(),
+        "five_years": (today - timedelta(days=365 * YEARS)).isoformat(),
+        "last_month": last_month_end.replace(day=1).isoformat(),
+        "last_month_end": last_month_end.isoformat(),
+    }
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    with TestClient(create_app(runtime), base_url="https://carnet.test") as client:
+        found = TOKEN.search(client.get("/operator/sign-in").text)
+        if found is None:
+            raise SystemExit("the operator's sign-in page has no form token")
+        form = {
+            "csrf_token": found.group(1),
+            "login": created.login,
+            "password": password,
+            "code": pyotp.TOTP(created.totp_secret).now(),
+            "next": "/operator",
+        }
+        if client.post("/operator/sign-in", data=form, follow_redirects=False).status_code != 303:
+            raise SystemExit("the bench's operator could not sign in")
+        print(f"\n| page | p50 | p99 | statements |  ({calls} requests each, in-process, one at a time)")
+        print("|---|---|---|---|")
+        for path in (page.format(**words) for page in PAGES):
+            warm = client.get(path)  # compiles the page's statements and template
+            if warm.status_code != 200:
+                raise SystemExit(f"{path}: {warm.status_code} {warm.text[:300]}")
+            latencies = []
+            statements = 0
+            event.listen(engine, "before_cursor_execute", count)
+            for _ in range(calls):
+                began = time.perf_counter()
+                answer = client.get(path)
+                latencies.append(time.perf_counter() - began)
+                if answer.status_code != 200:
+                    raise SystemExit(f"{path}: {answer.status_code}")
+            event.remove(engine, "before_cursor_execute", count)
+            print(
+                f"| `{path}` | {percentile(latencies, 0.5) * 1000:.1f} ms "
+                f"| {percentile(latencies, 0.99) * 1000:.1f} ms | {statements / calls:.0f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -260,6 +339,7 @@ def main() -> None:
             f"| {label} | {rows:,} | {percentile(latencies, 0.5) * 1000:.1f} ms "
             f"| {percentile(latencies, 0.99) * 1000:.1f} ms |"
         )
+    pages(runtime, engine, today, args.calls)
     engine.dispose()
 
     carnet = shutil.which("carnet") or "carnet"

@@ -7,7 +7,9 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 
 from carnet.kit import clock
@@ -65,13 +67,18 @@ def test_the_remuneration_downloads_as_csv_for_payment(client_for: Client, runti
     today = clock.today()
     first = today.replace(day=1).isoformat()
     page = unescaped(client.get(f"/operator/statistics/remuneration?since={first}&until={today}").text)
-    assert "Rémunération des pharmacies" in page and "Pharmacie 75" in page and "€" in page
+    assert "Rémunération des pharmacies" in page and "Pharmacies payées" in page
     download = client.get(f"/operator/statistics/remuneration.csv?since={first}&until={today}")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     assert download.headers["content-disposition"].startswith('attachment; filename="remuneration-')
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert rows and set(rows[0]) == {"period", "finess", "openings", "amount", "closed"}
     assert all(row["amount"] == f"{int(row['openings'])}.00" for row in rows)  # 1 euro per record opened
+    # The page gives the month's total over every pharmacy (one line per month at any national size); the
+    # CSV, the payment file, each pharmacy's line: the two agree.
+    total = sum(Decimal(row["amount"]) for row in rows)
+    assert format_currency(total, "EUR", locale="fr_FR") in page
+    assert f"<td>{len(rows)}</td>" in page
 
 
 def test_a_period_that_ends_before_it_starts_is_a_message_beside_the_field(

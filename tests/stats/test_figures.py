@@ -183,6 +183,10 @@ def test_a_closed_month_of_remuneration_never_changes(
     opened(ctx, at, "2030-02-16 08:00", Channel.PHARMACY, PHARMACY_A, "75011")
     again = stats.remuneration(ctx, reader, since=january, until=date(2030, 2, 28))
     assert again.rows == (*expected[:2], (february, PHARMACY_A, 2, Decimal("2.00"), False))
+    assert stats.remuneration_months(ctx, reader, since=january, until=february).rows == (
+        (january, 2, 2, Decimal("2.00"), True),
+        (february, 1, 2, Decimal("2.00"), False),
+    )
     at(utc("2030-03-01 09:00"))  # February has ended: its first read freezes it
     assert stats.remuneration(ctx, reader, since=february, until=february, finess=PHARMACY_A).rows == (
         (february, PHARMACY_A, 2, Decimal("2.00"), True),
@@ -192,6 +196,9 @@ def test_a_closed_month_of_remuneration_never_changes(
     assert stats.remuneration(ctx, reader, since=february, until=february, finess=PHARMACY_A).rows == (
         (february, PHARMACY_A, 2, Decimal("2.00"), True),
     )
+    months = stats.remuneration_months(ctx, reader, since=january, until=february)
+    assert months.columns == ("period", "pharmacies", "openings", "amount", "closed")
+    assert months.rows == ((january, 2, 2, Decimal("2.00"), True), (february, 1, 2, Decimal("2.00"), True))
     csv = stats.remuneration(ctx, reader, since=january, until=february).to_csv()
     assert csv == (
         "period,finess,openings,amount,closed\r\n"
@@ -253,7 +260,7 @@ def test_bad_periods_and_readers_are_refused(ctx: Context, reader: Actor) -> Non
     with pytest.raises(Invalid) as ended:
         stats.openings(ctx, reader, period="week", by=None, since=date(2030, 2, 1), until=date(2030, 1, 1))
     assert (ended.value.code, ended.value.message) == ("invalid-period", "The period ends before it starts.")
-    for read in (stats.documents, stats.emergencies, stats.remuneration):
+    for read in (stats.documents, stats.emergencies, stats.remuneration, stats.remuneration_months):
         with pytest.raises(Invalid):
             read(ctx, reader, since=date(2030, 2, 1), until=date(2030, 1, 1))
     with pytest.raises(Invalid) as unknown:

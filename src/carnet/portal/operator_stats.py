@@ -101,12 +101,17 @@ FIGURES = {
         Figure(
             "remuneration",
             N_("Pharmacy remuneration"),
-            N_("What each pharmacy is owed per month, 1 euro per record opened; an ended month never changes."),
+            N_("What pharmacies are owed per month, 1 euro per record opened; an ended month never changes."),
             ("since", "until"),
-            lambda ctx, op, a: service.remuneration(ctx, op.actor, since=a.since, until=a.until),
+            lambda ctx, op, a: service.remuneration_months(ctx, op.actor, since=a.since, until=a.until),
         ),
     )
 }
+
+
+def _payment_file(ctx: Context, operator: Operator, asked: Asked) -> Table:
+    """The remuneration's CSV: each pharmacy's line per month (the page shows the months' totals)."""
+    return service.remuneration(ctx, operator.actor, since=asked.since, until=asked.until)
 
 
 def _defaults(slug: str) -> dict[str, str]:
@@ -248,9 +253,7 @@ def _period_message(request: Request, exc: CarnetError) -> str:
     return known_message(request, exc)
 
 
-def _period_label(request: Request, period: str, start: date) -> str:
-    lang = language(request)
-    _ = gettext(request).gettext
+def _period_label(lang: Language, _: Callable[[str], str], period: str, start: date) -> str:
     if period == "day":
         return format_date(start, format="long", locale=LOCALES[lang])
     if period == "week":
@@ -258,8 +261,7 @@ def _period_label(request: Request, period: str, start: date) -> str:
     return format_date(start, format="LLLL y", locale=LOCALES[lang])
 
 
-def _group_label(request: Request, slug: str, asked: Asked, row: tuple[object, ...]) -> str:
-    _ = gettext(request).gettext
+def _group_label(_: Callable[[str], str], slug: str, asked: Asked, row: tuple[object, ...]) -> str:
     if slug == "openings":
         if asked.by == "channel":
             return _(CHANNELS.get(str(row[1]), str(row[1])))
@@ -270,48 +272,67 @@ def _group_label(request: Request, slug: str, asked: Asked, row: tuple[object, .
         return ""
     if slug == "documents":
         return _(CLASSES.get(str(row[1]), str(row[1])))
-    if slug == "emergencies":
-        return _(MODES.get(str(row[1]), str(row[1])))
-    return _("Pharmacy %(finess)s") % {"finess": row[1]}
+    return _(MODES.get(str(row[1]), str(row[1])))
 
 
 def _shown(request: Request, slug: str, asked: Asked, table: Table) -> tuple[list[str], list[list[str]], list[Bar]]:
-    """The table's headers and rows in the reader's words, and the chart's bars (totals per group, or per period)."""
+    """The table's headers and rows in the reader's words, and the chart's bars (totals per group, or per period).
+
+    A table has thousands of rows at national size (months by départements): each period's and each group's
+    words are made once, and each number's, not once per row."""
     _ = gettext(request).gettext
     lang = language(request)
     period = asked.period if slug == "openings" else "month"
-    grouped = not (slug == "openings" and asked.by == "")
+    grouped = slug in ("documents", "emergencies") or (slug == "openings" and asked.by != "")
     group_header = {
         "openings": _(GROUPS.get(asked.by, "")),
         "documents": _("Kind of document"),
         "emergencies": _("Mode"),
-        "remuneration": _("Pharmacy"),
-    }[slug]
+    }
     value_header = {
         "openings": _("Records opened"),
         "documents": _("Documents"),
         "emergencies": _("Accesses"),
         "remuneration": _("Records opened"),
     }[slug]
-    headers = [_(PERIODS[period])] + ([group_header] if grouped else []) + [value_header]
-    if slug == "remuneration":
-        headers += [_("Amount"), _("Month closed")]
+    headers = [_(PERIODS[period])] + ([group_header[slug]] if grouped else [])
+    headers += (
+        [_("Pharmacies paid"), value_header, _("Amount"), _("Month closed")]
+        if slug == "remuneration"
+        else [value_header]
+    )
+    periods: dict[object, str] = {}
+    groups: dict[tuple[object, ...], str] = {}
+    numbers: dict[int, str] = {}
+
+    def number(n: int) -> str:
+        if n not in numbers:
+            numbers[n] = _number(n, lang)
+        return numbers[n]
+
     rows: list[list[str]] = []
     totals: dict[str, float] = {}
     for row in table.rows:
         start = row[0] if isinstance(row[0], date) else asked.since
-        count = _count(row[-1] if slug != "remuneration" else row[2])
-        label = _period_label(request, period, start)
-        group = _group_label(request, slug, asked, row) if grouped else ""
-        cells = [label] + ([group] if grouped else []) + [_number(count, lang)]
-        weight: float = count
+        if start not in periods:
+            periods[start] = _period_label(lang, _, period, start)
+        label = periods[start]
         if slug == "remuneration":
             amount = row[3] if isinstance(row[3], Decimal) else Decimal(str(row[3]))
-            cells += [format_currency(amount, "EUR", locale=LOCALES[lang]), _("Yes") if row[4] else _("No")]
-            weight = float(amount)
-        rows.append(cells)
-        key = group if grouped else label
-        totals[key] = totals.get(key, 0) + weight
+            money = format_currency(amount, "EUR", locale=LOCALES[lang])
+            rows.append([label, number(_count(row[1])), number(_count(row[2])), money, _("Yes") if row[4] else _("No")])
+            totals[label] = float(amount)
+            continue
+        count = _count(row[-1])
+        group = ""
+        if grouped:
+            key = tuple(row[1:-1])
+            if key not in groups:
+                groups[key] = _group_label(_, slug, asked, row)
+            group = groups[key]
+        rows.append([label] + ([group] if grouped else []) + [number(count)])
+        at = group if grouped else label
+        totals[at] = totals.get(at, 0) + count
     if slug == "remuneration":
         bars = [Bar(k, v, format_currency(v, "EUR", locale=LOCALES[lang])) for k, v in totals.items()]
     else:
@@ -332,6 +353,14 @@ def _describe(request: Request, slug: str, asked: Asked) -> str:
         return _("Totals per group from %(since)s to %(until)s; the table below gives each period.") % words
     if slug == "openings":
         return _("One bar per period from %(since)s to %(until)s; the table below gives the same figures.") % words
+    if slug == "remuneration":
+        return (
+            _(
+                "One bar per month from %(since)s to %(until)s; the table below gives the same figures, "
+                "the CSV each pharmacy's line."
+            )
+            % words
+        )
     return _("Totals per group from %(since)s to %(until)s; the table below gives each month.") % words
 
 
@@ -343,7 +372,7 @@ def _csv(request: Request, slug: str, raw: Mapping[str, str | None]) -> Response
         return _figure_page(request, slug, raw)
     try:
         with operator_unit(request, ROLE) as (ctx, operator):
-            table = figure.read(ctx, operator, asked)
+            table = (_payment_file if slug == "remuneration" else figure.read)(ctx, operator, asked)
     except CarnetError as exc:
         if exc.code not in FIELD_OF:
             raise

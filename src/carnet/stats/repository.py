@@ -152,6 +152,33 @@ def frozen_remuneration(session: Session, first: date, last: date, finess: str |
     return [tuple(row) for row in session.execute(query)]
 
 
+def pharmacy_opening_totals(session: Session, first: date, last: date) -> list[tuple[Any, ...]]:
+    """(month, pharmacies, openings) as counted now: every pharmacy's openings of each month, added up."""
+    query = (
+        select(PharmacyOpeningCount.month, func.count(), func.sum(PharmacyOpeningCount.n))
+        .where(PharmacyOpeningCount.month.between(first, last))
+        .group_by(PharmacyOpeningCount.month)
+        .order_by(PharmacyOpeningCount.month)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def frozen_remuneration_totals(session: Session, first: date, last: date) -> list[tuple[Any, ...]]:
+    """(month, pharmacies, openings, amount) of the closed months, every pharmacy added up."""
+    query = (
+        select(
+            RemunerationMonth.month,
+            func.count(),
+            func.sum(RemunerationMonth.openings),
+            func.sum(RemunerationMonth.amount),
+        )
+        .where(RemunerationMonth.month.between(first, last))
+        .group_by(RemunerationMonth.month)
+        .order_by(RemunerationMonth.month)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
 def closed_months(session: Session, first: date, last: date) -> set[date]:
     query = select(RemunerationClosing.month).where(RemunerationClosing.month.between(first, last))
     return set(session.scalars(query))

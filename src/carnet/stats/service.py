@@ -220,6 +220,27 @@ def remuneration(ctx: Context, actor: Actor, *, since: date, until: date, finess
     return _remuneration(ctx, month_start(since), until, wanted)
 
 
+def remuneration_months(ctx: Context, actor: Actor, *, since: date, until: date) -> Table:
+    """What all pharmacies together are owed each month, and how many of them: the page's figure, at any
+    national size (one row per month). Each pharmacy's line is in `remuneration`, the payment file."""
+    _checked_period(since, until)
+    _statistics_reader(ctx, actor)
+    first = month_start(since)
+    _close_ended_months(ctx)
+    frozen = repository.closed_months(ctx.session, first, until)
+    rows: list[tuple[Cell, ...]] = [
+        (r[0], int(r[1]), int(r[2]), Decimal(r[3]).quantize(Decimal("0.01")), True)
+        for r in repository.frozen_remuneration_totals(ctx.session, first, until)
+    ]
+    rows += [
+        (r[0], int(r[1]), int(r[2]), int(r[2]) * repository.PRICE_PER_OPENING, False)
+        for r in repository.pharmacy_opening_totals(ctx.session, first, until)
+        if r[0] not in frozen
+    ]
+    rows.sort(key=lambda row: str(row[0]))
+    return Table(("period", "pharmacies", "openings", "amount", "closed"), tuple(rows))
+
+
 def pharmacy_earnings(ctx: Context, actor: Actor, finess: str) -> Table:
     """A pharmacy's own remuneration, every month it opened records: for its pharmacists only."""
     wanted = parse_finess(finess)
