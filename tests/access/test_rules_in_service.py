@@ -118,6 +118,7 @@ def test_a_blocked_professional_is_refused_in_every_mode(ctx: Context, patient_i
     with pytest.raises(Forbidden):
         declare_emergency(ctx, emergency, patient_id, "Nouvel épisode, patient toujours inconscient")
     assert read_settings(ctx, patient, patient_id).blocked == [DOCTOR.ref]
+    assert set(read_settings(ctx, patient, patient_id).blocked_since) == {DOCTOR.ref}
     unblock(ctx, patient, patient_id, DOCTOR.ref)
     with pytest.raises(Forbidden):  # blocking ended the authorisation; it must be given again
         list_documents(ctx, DOCTOR, patient_id, DocumentQuery())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,8 +14,10 @@ from fastapi.testclient import TestClient
 from carnet.access.actor import Actor, Mode
 from carnet.access.schemas import SettingsView
 from carnet.access.service import declare_emergency, read_settings
+from carnet.kit import clock
 from carnet.kit.errors import Forbidden, NotFound
 from carnet.notify.service import read_notification_settings
+from carnet.portal.web import format_day
 from carnet.records.documents import list_documents
 from carnet.records.schemas import DocumentQuery
 from carnet.runtime import Runtime
@@ -97,6 +100,9 @@ def test_find_by_name_then_authorise_revoke_block_and_unblock(
     assert "débloquez-le d'abord" in unescaped(field_error(refused, "q"))
     listed_blocked = client.get("/patient/privacy").text.split("Professionnels que vous avez bloqués")[1]
     assert doctor.name in listed_blocked
+    blocked_at = _settings(runtime, patient).blocked_since[doctor.rpps]
+    assert abs(clock.now() - blocked_at) < timedelta(minutes=1)
+    assert f"Bloqué depuis le {format_day(blocked_at, 'fr')}" in unescaped(listed_blocked)  # the day of the block
 
     unblocked = _act(client, "unblock", doctor)
     assert "n'est plus bloqué" in unescaped(client.get(unblocked.headers["location"]).text)

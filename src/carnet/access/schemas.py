@@ -24,6 +24,7 @@ class SettingsView:
     regulation_opt_out: bool
     authorisations: list[AuthorisationView]
     blocked: list[str]
+    blocked_since: dict[str, datetime]  # each blocked professional's RPPS: when the patient blocked them
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,7 @@ def set_opt_outs(
 def read_settings(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> SettingsView:
     load_record(ctx, actor, Action.SETTINGS_READ, patient_id)
     row = repository.get_settings(ctx.session, patient_id)
+    blocks = repository.blocks(ctx.session, patient_id)
     now = clock.now()
     return SettingsView(
         patient_id=patient_id,
@@ -150,7 +151,8 @@ def read_settings(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> Settings
             for a in repository.authorisations(ctx.session, patient_id)
             if a.expires_at > now
         ],
-        blocked=[b.professional_rpps for b in repository.blocks(ctx.session, patient_id)],
+        blocked=[b.professional_rpps for b in blocks],
+        blocked_since={b.professional_rpps: b.blocked_at for b in blocks},
     )
 
 
