@@ -50,6 +50,10 @@ WORDS = {
         "reopen": "Rouvrir votre dossier",
         "reopen_button": "Rouvrir mon dossier",
         "reopened": "Votre dossier est de nouveau ouvert",
+        "remove": "Retirer cette information",
+        "remove_title": "Retirer cette information ?",
+        "remove_button": "Retirer l'information",
+        "removed": "L'information est retirée.",
     },
     "en": {
         "continue": "Continue",
@@ -75,6 +79,10 @@ WORDS = {
         "reopen": "Reopen your record",
         "reopen_button": "Reopen my record",
         "reopened": "Your record is open again",
+        "remove": "Remove this entry",
+        "remove_title": "Remove this entry?",
+        "remove_button": "Remove the entry",
+        "removed": "The entry is removed.",
     },
 }
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
@@ -154,6 +162,19 @@ def _download_pdf(page: Page, words: dict[str, str], substance: str, folder: Pat
     assert words["pdf_title"] in text and substance in text and words["weight"] in text
 
 
+def _remove_weight(checked: Pages, words: dict[str, str]) -> None:
+    """Removing asks first, on a page that names the entry; only its button removes."""
+    page = checked.page
+    measurements = page.locator("section[aria-labelledby=measurements]")
+    measurements.get_by_role("link", name=words["remove"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(words["remove_title"])
+    expect(page.locator("main")).to_contain_text(words["weight"])
+    checked.look("profile-remove-confirm")
+    page.get_by_role("button", name=words["remove_button"]).click()
+    expect(page.locator(".notice[role=status]")).to_contain_text(words["removed"])
+    expect(measurements).not_to_contain_text(words["weight"])
+
+
 def _close_and_reopen(checked: Pages, words: dict[str, str]) -> None:
     page = checked.page
     page.get_by_role("link", name=words["close"]).click()
@@ -201,4 +222,6 @@ def test_the_health_summary_and_the_whole_record(
     checked.look("record")
     _download_pdf(page, words, substance, tmp_path)
     _close_and_reopen(checked, words)
+    menu_link(page, words["summary"])
+    _remove_weight(checked, words)
     context.close()

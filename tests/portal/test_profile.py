@@ -223,9 +223,22 @@ def test_the_patient_removes_an_entry_they_wrote(client_for: Client, runtime: Ru
     me = signed_in(client_for, runtime, person)
     post(me.client, "/patient/profile/add/treatment", {"medication": "Doliprane"})
     page = me.client.get("/patient/profile")
-    entry_id = re.search(r'action="/patient/profile/([0-9a-f-]+)/remove"', page.text)
+    entry_id = re.search(r'href="/patient/profile/([0-9a-f-]+)/remove"', page.text)
     assert entry_id
-    removed = post(me.client, f"/patient/profile/{entry_id.group(1)}/remove", {}, token_from="/patient/profile")
+    path = f"/patient/profile/{entry_id.group(1)}/remove"
+    # The link asks first: the page names the entry and says what removing does; nothing is removed yet.
+    asked = me.client.get(path)
+    assert asked.status_code == 200 and "Doliprane" in asked.text
+    assert "Retirer cette information ?" in unescaped(asked.text) and "historique" in asked.text
+    unconfirmed = post(me.client, path, {}, token_from=path)  # a form without the confirmation's button
+    assert unconfirmed.status_code == 200 and "Retirer cette information ?" in unescaped(unconfirmed.text)
+    assert "Doliprane" in me.client.get("/patient/profile").text
+    assert (
+        post(me.client, f"/patient/profile/{uuid.uuid4()}/remove", {"confirm": "yes"}, token_from=path).status_code
+        == 404
+    )
+    assert me.client.get(f"/patient/profile/{uuid.uuid4()}/remove").status_code == 404
+    removed = post(me.client, path, {"confirm": "yes"}, token_from=path)
     assert removed.headers["location"] == "/patient/profile?done=removed"
     after = me.client.get(removed.headers["location"]).text
     assert "Doliprane" not in after and "information est retirée" in unescaped(after)
@@ -272,6 +285,7 @@ def test_an_entry_a_professional_wrote_cannot_be_changed_by_the_patient(
     page = me.client.get("/patient/profile").text
     assert f"/patient/profile/{entry_id}/change" not in page and f"/patient/profile/{entry_id}/remove" not in page
     assert me.client.get(f"/patient/profile/{entry_id}/change").status_code == 404
+    assert me.client.get(f"/patient/profile/{entry_id}/remove").status_code == 404
     refused = post(
         me.client, f"/patient/profile/{entry_id}/change", {"substance": "Rien"}, token_from="/patient/profile"
     )

@@ -18,7 +18,7 @@ from carnet.kit.errors import CarnetError, NotFound
 from carnet.portal.messages import N_
 from carnet.portal.patient import FieldErrors
 from carnet.portal.profile_builders import values_of
-from carnet.portal.profile_display import sections
+from carnet.portal.profile_display import describe, sections
 from carnet.portal.profile_forms import ADD_LINKS, FORMS, IN_THE_FUTURE, INVALID, KindForm, precheck
 from carnet.portal.web import SignInRequired, checked_form, field, gettext, known_message, language, page, patient_unit
 from carnet.portal.web import redirect as see_other
@@ -176,10 +176,30 @@ def _message(form: KindForm, name: str, exc: CarnetError) -> str:
     return INVALID[shown.input]
 
 
+def _removable(request: Request, entry_id: uuid.UUID) -> Response:
+    """The confirmation page: the entry as the summary shows it, and what removing it does."""
+    _ = gettext(request).gettext
+    with patient_unit(request) as (ctx, patient):
+        entry = get_profile_entry(ctx, patient.actor, patient.patient_id, entry_id, kinds=PROFILE_KINDS)
+    if entry.author_kind != "patient" or entry.status != "active":
+        raise NotFound("This page does not exist.")
+    item = describe(entry, language(request), _)
+    return page(request, "patient/profile/remove.html", {"item": item, "signed_in": True})
+
+
+@router.get("/patient/profile/{entry_id}/remove")
+def remove_form(request: Request, entry_id: uuid.UUID) -> Response:
+    return _removable(request, entry_id)
+
+
 @router.post("/patient/profile/{entry_id}/remove")
 async def remove_entry(request: Request, entry_id: uuid.UUID) -> Response:
-    """An entry the patient wrote and that is no longer true: kept in the record's history, no longer current."""
-    await checked_form(request)
+    """An entry the patient wrote and that is no longer true: kept in the record's history, no longer current.
+
+    Only the confirmation page's button removes (it sends `confirm`); a form without it gets that page."""
+    form = await checked_form(request)
+    if field(form, "confirm", 8) != "yes":
+        return _removable(request, entry_id)
     with patient_unit(request) as (ctx, patient):
         retire_profile_entry(ctx, patient.actor, patient.patient_id, entry_id)
     return see_other("/patient/profile?done=removed")
