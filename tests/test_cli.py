@@ -17,11 +17,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from carnet.access.actor import Actor
 from carnet.access.models import MatrixVersion
+from carnet.access.service import represented
 from carnet.identity import accounts
 from carnet.kit.crypto import generate_master_key_text, parse_master_keys
 from carnet.kit.db import make_engine
 from carnet.kit.embedded import database_url_for, ensure_database
+from carnet.records import repository as records_repository
 from carnet.records.models import Document, Record
 from carnet.runtime import start_runtime
 from carnet.settings import Settings
@@ -250,4 +253,12 @@ def test_the_demo_prints_sign_ins_that_work_at_once_and_a_rerun_keeps_them(
         code = pyotp.TOTP(secret).now()
         done = accounts.second_factor(ctx, pending_token=step.session_token, code=code, address="192.0.2.1")
     assert done.refusal is None and done.session_token
+    # A family: the first demo patient represents a child covered on their card, once however many reruns.
+    assert "is covered on this card" in first.stdout and "is covered on this card" in again.stdout
+    parent_ins, parent = synthetic_patient(1, 0)
+    with runtime.unit_of_work() as ctx:
+        parent_record = records_repository.living_record_for_ins(ctx.session, parent_ins)
+        assert parent_record is not None
+        children = represented(ctx, Actor.patient(parent_record.patient_id))
+    assert [(c.given_names, c.family_name) for c in children] == [("Léa", parent.family_name)]
     runtime.engine.dispose()

@@ -23,8 +23,9 @@ from carnet.identity import accounts, cards, clients, operators, registry
 from carnet.identity.accounts import SecondFactor
 from carnet.identity.cards import CardShown, SimulatedCard
 from carnet.identity.directory import set_entry as set_directory_entry
-from carnet.identity.models import DirectoryEntry, VitaleCard
+from carnet.identity.models import CardMinor, DirectoryEntry, VitaleCard
 from carnet.identity.tokens import parse_scopes
+from carnet.kit import clock
 from carnet.kit.errors import ConfigurationError, Invalid, NotFound
 from carnet.kit.identifiers import nir_key, parse_finess, parse_ins, parse_rpps
 from carnet.kit.professions import PROFESSIONS
@@ -115,6 +116,32 @@ def ensure_simulated_card(runtime: Runtime, ins: str) -> SimulatedCard:
 
 # A holder of a card with no record yet, to try opening a record online (the same NIR on every run).
 DEMO_OPENING_NIR = "2850475111042"
+
+
+# A child of the first demo patient, covered on the parent's card: the registry makes the parent her legal
+# representative, so the portal's switch to a child's record can be tried at once (the same NIR on every run).
+DEMO_CHILD_NIR = "2180544109017"
+DEMO_CHILD_AGE = 8
+
+
+def ensure_demo_family(runtime: Runtime, parent_ins: str, family_name: str) -> str:
+    """The demo parent's child: her record opened at a desk with her card, then covered on the parent's card
+    (which links them). A rerun finds both done and changes nothing. Returns the child's given name."""
+    ins = DEMO_CHILD_NIR + nir_key(DEMO_CHILD_NIR)
+    today = clock.today()
+    born = today.replace(year=today.year - DEMO_CHILD_AGE, day=1)
+    child = PatientIdentity(family_name=family_name, given_names="Léa", birth_date=born, sex="F", postcode="44000")
+    card = ensure_simulated_card(runtime, ins)
+    parent_card = ensure_simulated_card(runtime, parent_ins)
+    desk = Actor.desk("DEMODESK")
+    with runtime.unit_of_work() as ctx:
+        if records_repository.living_record_for_ins(ctx.session, ins) is None:
+            challenge = cards.issue_challenge(ctx, desk)
+            shown = CardShown(challenge.id, card.serial, card.sign(challenge, cards.reader_of(desk)))
+            cards.open_record_with_card(ctx, desk, shown, child)
+        registered = ctx.session.get(CardMinor, (parent_card.serial, ins))
+        cards.cover_minors(ctx, INSURER, parent_card.serial, [(ins, registered.birth_date if registered else born)])
+    return child.given_names
 
 
 def print_demo_opening(runtime: Runtime) -> None:
@@ -259,6 +286,13 @@ def print_demo_credentials(runtime: Runtime, people: list[tuple[str, PatientIden
             f"  {identity.given_names} {identity.family_name}: sign in as {login}, password {DEMO_PASSWORD}, {how}",
             highlight=False,
         )
+        if index == 0:
+            child = ensure_demo_family(runtime, ins, identity.family_name)
+            out.print(
+                f"    {child} {identity.family_name}, {DEMO_CHILD_AGE}, is covered on this card: after signing in as "
+                f'{login}, follow "switch record" on the home page to see her record.',
+                highlight=False,
+            )
     _write_private(kept, json.dumps(known))
     print_demo_opening(runtime)
     out.print("A doctor's bearer token: carnet token --rpps 10000000017 --profession 10", highlight=False)
