@@ -150,9 +150,13 @@ def test_the_patient_controls_who_reads_the_record(
             break
     assert _focused(page) == "q", "Tab never reached the search field"
     page.keyboard.type(doctor_name.split(" ", 1)[1])
+    page.evaluate("window.carnetSamePage = true")  # gone if the browser loads a new page
     page.keyboard.press("Enter")
     result = page.locator(".people li", has_text=doctor_name)
     expect(result).to_be_visible()
+    # htmx put the results in place: the same page, the search field still focused for the next search.
+    assert page.evaluate("window.carnetSamePage === true"), "the search reloaded the whole page"
+    expect(page.locator("#q")).to_be_focused()
     checked.look("find-results")
     authorise = result.get_by_role("button", name=re.compile(f"^{words['authorise']}"))
     authorise.focus()

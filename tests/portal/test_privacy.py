@@ -23,7 +23,7 @@ from carnet.records.schemas import DocumentQuery
 from carnet.runtime import Runtime
 from tests.factories import rpps
 from tests.http_fixtures import Person
-from tests.portal.forms import field_error, post, summary_links, unescaped
+from tests.portal.forms import field_error, post, summary_links, token_of, unescaped
 from tests.portal.professionals import Listed, SignedIn, listed, signed_in
 
 Client = Callable[..., TestClient]
@@ -122,6 +122,32 @@ def test_a_search_by_rpps_number_finds_the_professional_in_english(
     found = post(client, FIND, {"q": f" {nurse.rpps[:5]} {nurse.rpps[5:]} "}, token_from=FIND)
     assert found.status_code == 200 and nurse.name in found.text and "Nurse" in found.text
     assert "Choose as my regular doctor" not in found.text  # a nurse is nobody's regular doctor
+
+
+def test_with_htmx_a_search_answers_with_its_part_of_the_page_only(
+    client_for: Client, runtime: Runtime, person: Person
+) -> None:
+    """htmx replaces the search and its results in place (hx-post, HX-Request); without it, the whole page."""
+    client = client_for()
+    signed_in(client, runtime, person)
+    doctor = listed(runtime, "Perrin")
+    form = client.get(FIND)
+    assert 'hx-post="/patient/privacy/find" hx-target="#search"' in form.text
+    htmx = {"HX-Request": "true", "HX-Current-URL": f"https://carnet.test{FIND}"}
+    data = {"csrf_token": token_of(form), "q": doctor.name.split(" ", 1)[1]}
+    part = client.post(FIND, data=data, headers=htmx)
+    assert part.status_code == 200 and part.text.lstrip().startswith('<div id="search">')
+    assert doctor.name in part.text and "<html" not in part.text and "<nav" not in part.text
+    assert part.headers["cache-control"] == "no-store"
+    refused = client.post(FIND, data={**data, "q": ""}, headers=htmx)  # the field's message, in the part
+    assert refused.status_code == 422 and refused.text.lstrip().startswith('<div id="search">')
+    assert field_error(refused, "q") == "Saisissez un nom ou un numéro RPPS."
+    whole = client.post(FIND, data=data)
+    assert whole.status_code == 200 and "<html" in whole.text and doctor.name in whole.text
+    # A session that has ended: the whole window goes to the sign-in page, then back to the search's page.
+    client.cookies.delete("carnet_session")
+    ended = client.post(FIND, data=data, headers=htmx)
+    assert ended.status_code == 204 and ended.headers["hx-redirect"] == f"/patient/sign-in?next={FIND}"
 
 
 def test_bad_searches_and_unknown_numbers_are_said_beside_the_field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -30,6 +32,7 @@ from carnet.portal.web import (
     SignInRequired,
     is_portal,
     known_message,
+    local_path,
     page,
     redirect,
     with_query,
@@ -62,6 +65,12 @@ def failure(request: Request, exc: CarnetError) -> Response:
     if isinstance(exc, SignInRequired):
         asked = request.url.path if request.method == "GET" else exc.home
         query = {"next": asked, "ended": "true"} if exc.ended else {"next": asked}
+        if request.headers.get("hx-request") == "true":
+            # htmx would follow a redirect and put the sign-in page inside the part it replaces: the whole
+            # window goes there instead (an htmx request comes from a page, so "next" is that page).
+            came_from = local_path(urlsplit(request.headers.get("hx-current-url", "")).path, exc.home)
+            query["next"] = came_from if request.method != "GET" else asked
+            return Response(status_code=204, headers={"HX-Redirect": with_query(exc.sign_in, **query)})
         return redirect(with_query(exc.sign_in, **query))
     template = "csrf.html" if isinstance(exc, CsrfRefused) else "error.html"
     return page(request, template, {"message": known_message(request, exc), "status": exc.status}, status=exc.status)

@@ -133,7 +133,9 @@ def _found_page(
         "values": {"q": query},
         "signed_in": True,
     }
-    return page(request, "patient/privacy/find.html", context, status=status)
+    # htmx asks for the search's part alone (a search replaces it in place); a browser without script, the page.
+    partial = request.headers.get("hx-request") == "true"
+    return page(request, f"patient/privacy/{'search' if partial else 'find'}.html", context, status=status)
 
 
 @router.get("/patient/privacy/find")
