@@ -37,6 +37,7 @@ class Action(StrEnum):
     EMERGENCY_DECLARE = "emergency.declare"
     CARD_CHALLENGE = "card.challenge"  # a professional's card reader asks for a nonce (no record involved)
     CARD_PRESENCE = "card.presence"  # the patient's carte Vitale, presented to a professional, authorises them
+    CARD_READ = "card.read"  # a counter, desk or surgery learns whether the holder has a record (nothing in it)
     CARD_REGISTER = "card.register"
     ACTIVATION_CODE_ISSUE = "account.activation-code"  # a new code for the patient's online account, card shown
     REPRESENTATIVE_LINK = "representative.link"
@@ -173,7 +174,10 @@ _SYSTEM_ON_OPEN = frozenset(
 )
 _SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY})
 # What a desk agent or a professional does for a patient who presents their carte Vitale, and nothing else.
-_WITH_CARD = frozenset({Action.RECORD_OPEN, Action.ACTIVATION_CODE_ISSUE})
+_WITH_CARD = frozenset({Action.RECORD_OPEN, Action.ACTIVATION_CODE_ISSUE, Action.CARD_READ})
+# What only an insurance desk does with the card shown: link a parent to their minor child, both present with the
+# papers that prove it (a child the insurer covers on the parent's card is linked without a desk: identity.registry).
+_AT_DESK_WITH_CARD = frozenset({Action.REPRESENTATIVE_LINK})
 
 
 def _deny(reason: Reason) -> Decision:
@@ -193,6 +197,10 @@ def decide(
         return _deny(Reason.RECORD_DESTROYED)
     if action in _WITH_CARD and actor.kind in (ActorKind.PROFESSIONAL, ActorKind.DESK):
         # At a desk, a counter or a surgery: only for a patient standing there with their card.
+        return Decision(True, Reason.CARD_PRESENCE) if record.card_presented else _deny(Reason.NO_RULE)
+    if action in _AT_DESK_WITH_CARD and actor.kind is ActorKind.DESK:
+        if record.state is not RecordState.OPEN:
+            return _deny(Reason.RECORD_CLOSED)
         return Decision(True, Reason.CARD_PRESENCE) if record.card_presented else _deny(Reason.NO_RULE)
     relation = standing.relation
     if relation in (Relation.OWN_PATIENT, Relation.REPRESENTATIVE) and actor.kind is ActorKind.PATIENT:

@@ -246,11 +246,31 @@ def running_episode(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> Runnin
     return next((e for e in running_episodes(ctx, actor) if e.patient_id == patient_id), None)
 
 
-def link_representative(ctx: Context, actor: Actor, minor_id: uuid.UUID, representative_id: uuid.UUID) -> date:
-    """Make a patient the legal representative of a minor, until the minor's 18th birthday; return that date."""
-    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, minor_id, subject=f"representative:{representative_id}")
-    load_record(ctx, actor, Action.REPRESENTATIVE_LINK, representative_id, subject=f"represents:{minor_id}")
+NO_MATCHING_CHILD = "No child's record matches this INS and date of birth: check them on the papers."
+
+
+def link_representative(
+    ctx: Context,
+    actor: Actor,
+    minor_id: uuid.UUID,
+    representative_id: uuid.UUID,
+    *,
+    card_presented: bool = False,
+    expected_birth_date: date | None = None,
+) -> date:
+    """Make a patient the legal representative of a minor, until the minor's 18th birthday; return that date.
+
+    At a desk the parent's card is shown (`card_presented`, said only by identity.visits) and the agent copies the
+    child's birth date from the papers that prove the link: a record whose birth date differs is not linked.
+    """
+    for patient_id, subject in (
+        (minor_id, f"representative:{representative_id}"),
+        (representative_id, f"represents:{minor_id}"),
+    ):
+        load_record(ctx, actor, Action.REPRESENTATIVE_LINK, patient_id, subject=subject, card_presented=card_presented)
     birth = record_identity(ctx, minor_id).birth_date
+    if expected_birth_date is not None and birth != expected_birth_date:
+        raise NotFound(NO_MATCHING_CHILD, code="no-matching-child")  # as for an INS with no record: no probing
     majority = _eighteenth_birthday(birth)
     if majority <= clock.today():
         raise Invalid("This patient is of age: nobody represents them.", code="not-a-minor")

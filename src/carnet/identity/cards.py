@@ -176,7 +176,7 @@ def issue_challenge(ctx: Context, actor: Actor) -> Challenge:
     return Challenge(challenge.id, challenge.nonce, challenge.expires_at)
 
 
-def _holder_ins(ctx: Context, actor: Actor, shown: CardShown) -> str:
+def holder_ins(ctx: Context, actor: Actor, shown: CardShown) -> str:
     """Check the card's signature of the reader's challenge, spending the challenge; the holder's INS."""
     now = clock.now()
     reader = reader_of(actor)
@@ -210,7 +210,7 @@ def _holder_ins(ctx: Context, actor: Actor, shown: CardShown) -> str:
     return card.ins
 
 
-def _holder_record(ctx: Context, actor: Actor, action: Action, ins: str) -> Record:
+def holder_record(ctx: Context, actor: Actor, action: Action, ins: str) -> Record:
     record = records_repository.living_record_for_ins(ctx.session, ins)
     if record is None:
         gate.record_unknown_record(ctx, actor, action, uuid.UUID(int=0), f"ins-card:{ins[:2]}")
@@ -222,8 +222,12 @@ def present_card(
     ctx: Context, actor: Actor, challenge_id: uuid.UUID, serial: str, signature: bytes
 ) -> tuple[uuid.UUID, AuthorisationView]:
     """Check the card's signature of the challenge; authorise the professional on the card holder's record."""
-    ins = _holder_ins(ctx, actor, CardShown(challenge_id, serial, signature))
-    patient_id = _holder_record(ctx, actor, Action.CARD_PRESENCE, ins).patient_id
+    return authorise_holder(ctx, actor, holder_ins(ctx, actor, CardShown(challenge_id, serial, signature)))
+
+
+def authorise_holder(ctx: Context, actor: Actor, ins: str) -> tuple[uuid.UUID, AuthorisationView]:
+    """Authorise the professional on the record of the holder whose card they just read (the caller checked it)."""
+    patient_id = holder_record(ctx, actor, Action.CARD_PRESENCE, ins).patient_id
     load_record(ctx, actor, Action.CARD_PRESENCE, patient_id)
     return patient_id, grant_authorisation(ctx, patient_id, actor.ref, scope="read_write", via="card")
 
@@ -262,8 +266,21 @@ def open_record_with_card(
     """Open the record of the patient who presents their card, with their agreement, and hand them their
     activation code. A professional who opens it is authorised by the same presentation. A Patient resource
     sent over FHIR is kept as written (records.service.open_record)."""
+    ins = holder_ins(ctx, actor, shown)
+    return open_holder_record(ctx, actor, ins, identity, channel=channel, patient_resource=patient_resource)
+
+
+def open_holder_record(
+    ctx: Context,
+    actor: Actor,
+    ins: str,
+    identity: PatientIdentity,
+    *,
+    channel: Channel | None = None,
+    patient_resource: Mapping[str, Any] | None = None,
+) -> OpenedRecord:
+    """Open the record of the holder whose card the caller just checked (open_record_with_card, identity.visits)."""
     channel, opened_by = _channel(actor, channel)
-    ins = _holder_ins(ctx, actor, shown)
     patient_id = open_record(
         ctx,
         actor,
@@ -288,8 +305,12 @@ def reissue_activation_code(ctx: Context, actor: Actor, shown: CardShown) -> acc
 
     The old codes stop working; the account, if any, is replaced when the new code is used.
     """
-    ins = _holder_ins(ctx, actor, shown)
-    record = _holder_record(ctx, actor, Action.ACTIVATION_CODE_ISSUE, ins)
+    return reissue_for_holder(ctx, actor, holder_ins(ctx, actor, shown))
+
+
+def reissue_for_holder(ctx: Context, actor: Actor, ins: str) -> accounts.IssuedCode:
+    """A new activation code for the holder whose card the caller just checked."""
+    record = holder_record(ctx, actor, Action.ACTIVATION_CODE_ISSUE, ins)
     gate.authorize(
         ctx,
         actor,

@@ -100,6 +100,22 @@ class CardChallenge(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class CardVisit(Base):
+    """A carte Vitale read at a counter, a desk or a surgery: its signature was checked once, and what follows for
+    the same visitor (opening their record after a typo, printing their letter, linking their child) needs no
+    second reading. Short-lived, and only for the reader that read it."""
+
+    __tablename__ = "card_visits"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    reader: Mapped[str] = mapped_column(String(40))  # identity.cards.reader_of: an RPPS or "desk:<staff id>"
+    card_serial: Mapped[str] = mapped_column(String(20))
+    ins: Mapped[str] = mapped_column(String(15))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class DirectoryEntry(Base):
     """A professional as the national directory knows them: enough to reach them, nothing about patients."""
 

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from carnet.kit.errors import CarnetError, NotFound
 from carnet.portal import (
+    counter,
     documents,
     history,
     home,
@@ -55,6 +56,7 @@ def install(app: FastAPI) -> None:
     app.include_router(staff.router)
     app.include_router(representing.router)
     app.include_router(pro_space.router)
+    app.include_router(counter.router)
     app.include_router(operator_space.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)

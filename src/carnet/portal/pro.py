@@ -36,7 +36,7 @@ REGULATOR = "10"  # only a doctor regulates centre 15 calls (access.policy check
 @contextmanager
 def pro_unit(request: Request) -> Iterator[tuple[Context, StaffMember]]:
     """The request's unit of work with the signed-in professional (or pharmacist reading records)."""
-    with staff_unit(request, "professional") as (ctx, member):
+    with staff_unit(request, "professional", "pharmacy") as (ctx, member):
         yield ctx, member
 
 

@@ -61,7 +61,7 @@ def _ins(form: FormData) -> str:
         return ""
 
 
-def _challenge_context(ctx: Context, member: StaffMember, ins: str) -> dict[str, object]:
+def challenge_context(ctx: Context, member: StaffMember, ins: str) -> dict[str, object]:
     challenge = cards.issue_challenge(ctx, member.staff.actor)
     return {
         "ins": ins,
@@ -77,7 +77,7 @@ def _card_page(
     """The page again with a fresh challenge (the last one may be spent), the message, and what was typed."""
     with pro_unit(request) as (ctx, member):
         shared = space(ctx, member)
-        challenge = _challenge_context(ctx, member, ins)
+        challenge = challenge_context(ctx, member, ins)
     context = {**challenge, "values": values, "development": development(request)}
     return pro_page(request, template, shared, context, errors=errors, status=status)
 
@@ -89,7 +89,7 @@ async def card_form(request: Request) -> Response:
     return _card_page(request, "pro/card.html", _ins(form), FieldErrors(), {}, 200)
 
 
-def _shown(request: Request, form: FormData, actor: Actor, ins: str) -> CardShown:
+def card_shown(request: Request, form: FormData, actor: Actor, ins: str) -> CardShown:
     """What the card reader sent back; in development, the patient's simulated card signs the challenge here."""
     try:
         challenge_id = uuid.UUID(field(form, "challenge_id", 40))
@@ -116,7 +116,7 @@ async def present(request: Request) -> Response:
     try:
         with pro_unit(request) as (ctx, member):
             actor = member.staff.actor
-            patient_id, _ = cards.present_card(ctx, actor, *_fields(_shown(request, form, actor, ins)))
+            patient_id, _ = cards.present_card(ctx, actor, *_fields(card_shown(request, form, actor, ins)))
     except NotFound as exc:
         if exc.code != "no-record":
             raise
@@ -133,7 +133,7 @@ def _fields(shown: CardShown) -> tuple[uuid.UUID, str, bytes]:
     return shown.challenge_id, shown.serial, shown.signature
 
 
-def _identity(request: Request, values: dict[str, str], errors: FieldErrors) -> PatientIdentity | None:
+def identity_from_form(request: Request, values: dict[str, str], errors: FieldErrors) -> PatientIdentity | None:
     _ = gettext(request).gettext
     for name, message in IDENTITY_MESSAGES.items():
         if not values[name].strip():
@@ -182,7 +182,7 @@ async def open_with_card(request: Request) -> Response:
     ins = _ins(form)
     values = {name: field(form, name, 100) for name in KEPT_ON_OPENING}
     errors = FieldErrors()
-    identity = _identity(request, values, errors)
+    identity = identity_from_form(request, values, errors)
     if field(form, "agreed", 1) != "1":
         errors.add("agreed", _("Confirm that the patient agrees to the opening of their record."))
     if identity is None or errors:
@@ -190,7 +190,7 @@ async def open_with_card(request: Request) -> Response:
     try:
         with pro_unit(request) as (ctx, member):
             actor = member.staff.actor
-            opened = cards.open_record_with_card(ctx, actor, _shown(request, form, actor, ins), identity)
+            opened = cards.open_record_with_card(ctx, actor, card_shown(request, form, actor, ins), identity)
             shared = space(ctx, member)
     except CarnetError as exc:
         if exc.status >= 500 or exc.status == 401:

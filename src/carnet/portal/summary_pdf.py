@@ -23,7 +23,7 @@ from carnet.records.schemas import DocumentView, ProfileEntryView, RecordSummary
 LAST_REIMBURSEMENTS = 30
 
 
-def _refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise Forbidden("The summary loads nothing from outside.")
 
 
@@ -63,5 +63,5 @@ def summary_pdf(
     )
     from weasyprint import HTML  # loaded on the first summary asked: its fonts and Pango cost a second at startup
 
-    pdf: bytes = HTML(string=html, url_fetcher=_refuse).write_pdf()
+    pdf: bytes = HTML(string=html, url_fetcher=refuse_fetch).write_pdf()
     return pdf

@@ -78,8 +78,11 @@ def load_record(
     lock: bool = False,
     subject: str | None = None,
     item_follows: bool = False,
+    card_presented: bool = False,
 ) -> tuple[Record, Access]:
-    """The record, once the gate has allowed `action` on it; "no such record" otherwise."""
+    """The record, once the gate has allowed `action` on it; "no such record" otherwise.
+
+    `card_presented` is said only by identity.cards and identity.visits, once a card's signature was checked."""
     record = repository.get_record(ctx.session, patient_id, for_update=lock)
     if record is None:
         gate.record_unknown_record(ctx, actor, action, patient_id, subject)
@@ -92,6 +95,7 @@ def load_record(
         state=RecordState(record.state),
         subject=subject,
         item_follows=item_follows,
+        card_presented=card_presented,
     )
     return record, access
 
