@@ -242,6 +242,7 @@ def test_the_demo_prints_sign_ins_that_work_at_once_and_a_rerun_keeps_them(
     password, secret = found.groups()
     assert "sign in as demo.email" in first.stdout and "activate at /patient/activate" in first.stdout
     assert re.search(r"open it online at /patient/open with NIR 2850475111042, card SIM[0-9A-F]{12}", first.stdout)
+    assert "simulated card reader reads NIR 1920769123456 (no record yet" in first.stdout
     again = run(env, "demo", "--patients", "3", "--no-serve")
     assert f"password {password}, TOTP secret {secret}" in again.stdout  # the same account, not a new one
     settings = Settings(database_url=SecretStr(url), data_dir=Path(base_env["CARNET_DATA_DIR"]))

@@ -336,8 +336,16 @@ def ensure_demo_directory(runtime: Runtime) -> None:
                 )
 
 
+# A holder of a card with no record yet, for a counter or a desk to open one (the same NIR on every run).
+DEMO_COUNTER_NIR = "1920769123456"
+
+
 def print_demo_staff(runtime: Runtime) -> None:
     base = runtime.settings.public_url.rstrip("/")
+    ins = DEMO_COUNTER_NIR + nir_key(DEMO_COUNTER_NIR)
+    ensure_simulated_card(runtime, ins)
+    with runtime.unit_of_work() as ctx:
+        opened = records_repository.living_record_for_ins(ctx.session, ins) is not None
     out.print(f"Professionals, pharmacy counters and insurance desks sign in at {base}/staff/sign-in:", highlight=False)
     out.print(
         "  development: pick Dr Claire Martin (a doctor), or Sophie Laurent (a pharmacist) at the pharmacy",
@@ -345,6 +353,12 @@ def print_demo_staff(runtime: Runtime) -> None:
     )
     out.print(
         f"  with FINESS {DEMO_PHARMACY}; a desk agent types any staff id and office code (e.g. AGENT1, CPAM75).",
+        highlight=False,
+    )
+    state = "its record is open now" if opened else "no record yet: open one there"
+    out.print(
+        f"  At a counter or a desk, the simulated card reader reads NIR {DEMO_COUNTER_NIR} ({state}), or any demo"
+        " patient's NIR.",
         highlight=False,
     )
 
