@@ -9,11 +9,14 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 
 from carnet.kit import clock
+from carnet.portal import operator_stats
 from carnet.runtime import Runtime
+from tests.factories import IDENTITY, open_test_record
 from tests.http_fixtures import Person
 from tests.portal.forms import field_error, unescaped
 from tests.portal.operators import signed_in_operator
@@ -106,3 +109,31 @@ def test_statistics_need_the_statistics_role(client_for: Client, runtime: Runtim
         refused = client.get(path)
         assert refused.status_code == 403, path
         assert "Votre compte n&#39;a pas le rôle statistiques." in refused.text
+
+
+def test_a_long_table_is_written_a_slice_at_a_time_and_the_csv_has_every_row(
+    client_for: Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with runtime.unit_of_work() as ctx:
+        open_test_record(ctx)  # Nantes: Pays de la Loire
+        open_test_record(ctx, identity=IDENTITY.model_copy(update={"postcode": "69003"}))  # Auvergne-Rhône-Alpes
+    monkeypatch.setattr(operator_stats, "TABLE_ROWS", 1)
+    client = client_for()
+    signed_in_operator(client, runtime, "statistics")
+    today = clock.today().isoformat()
+    query = f"period=week&by=region&since={today}&until={today}"
+
+    def table(page: str) -> tuple[str, str]:
+        text = unescaped(client.get(f"/operator/statistics/openings?{query}{page}").text)
+        return text.split('<table class="grid figures">', 1)[1].split("</table>", 1)[0], text
+
+    first, text = table("")
+    assert first.count('<th scope="row">') == 1 and f'href="/operator/statistics/openings?{query}&page=2"' in text
+    assert re.search(r"Lignes 1 à 1 sur (\d+)", text) and 'rel="prev"' not in text
+    assert table("&page=abc")[0] == first  # a page that is not a number is the first
+    second, text = table("&page=2")
+    assert second.count('<th scope="row">') == 1 and second != first and 'rel="prev"' in text
+    regions = re.search(r"Lignes 1 à 1 sur (\d+)", table("")[1])
+    assert regions
+    download = client.get(f"/operator/statistics/openings.csv?{query}")
+    assert download.text.count("\r\n") == int(regions.group(1)) + 1  # the header and every row

@@ -150,6 +150,8 @@ def _values(raw: Mapping[str, str | None], slug: str) -> dict[str, str]:
 
 
 Field = Annotated[str | None, Query(max_length=12)]
+# Rows of a figure's table written on its page: a five-year table by département has 6,000 (the CSV has all).
+TABLE_ROWS = 500
 
 
 @router.get("/operator/statistics")
@@ -205,7 +207,7 @@ def _number(value: int | float | Decimal, lang: Language) -> str:
     return format_decimal(value, locale=LOCALES[lang])
 
 
-def _figure_page(request: Request, slug: str, raw: Mapping[str, str | None]) -> Response:
+def _figure_page(request: Request, slug: str, raw: Mapping[str, str | None], page: int = 1) -> Response:
     figure = FIGURES[slug]
     errors = FieldErrors()
     values = _values(raw, slug)
@@ -219,7 +221,14 @@ def _figure_page(request: Request, slug: str, raw: Mapping[str, str | None]) -> 
                 if exc.code not in FIELD_OF:
                     raise
                 errors.add(FIELD_OF[exc.code], _period_message(request, exc))
-    context: dict[str, object] = {"figure": figure, "chart": None, "rows": [], "headers": [], "csv": None}
+    context: dict[str, object] = {
+        "figure": figure,
+        "chart": None,
+        "rows": [],
+        "headers": [],
+        "csv": None,
+        "table_pages": None,
+    }
     if table is None or asked is None:
         return operator_page(
             request,
@@ -230,14 +239,28 @@ def _figure_page(request: Request, slug: str, raw: Mapping[str, str | None]) -> 
             values=values,
             status=422,
         )
-    headers, rows, bars = _shown(request, slug, asked, table)
+    count = len(table.rows)
+    last_page = max(1, -(-count // TABLE_ROWS))
+    number = min(max(1, page), last_page)
+    shown = range((number - 1) * TABLE_ROWS, min(number * TABLE_ROWS, count))
+    headers, rows, bars = _shown(request, slug, asked, table, shown)
     _ = gettext(request).gettext
     query = "&".join(f"{name}={values[name]}" for name in figure.fields)
+    here = f"/operator/statistics/{slug}?{query}"
     context.update(
         chart=bar_chart(f"chart-{slug}", _(figure.title), _describe(request, slug, asked), bars),
         rows=rows,
         headers=headers,
         csv=f"/operator/statistics/{slug}.csv?{query}",
+        table_pages=None
+        if last_page == 1
+        else {
+            "first": _number(shown.start + 1, language(request)),
+            "last": _number(shown.stop, language(request)),
+            "count": _number(count, language(request)),
+            "previous": f"{here}&page={number - 1}" if number > 1 else None,
+            "next": f"{here}&page={number + 1}" if number < last_page else None,
+        },
     )
     return operator_page(request, "operator/figure.html", operator, {**context, **_choices()}, values=values)
 
@@ -275,11 +298,14 @@ def _group_label(_: Callable[[str], str], slug: str, asked: Asked, row: tuple[ob
     return _(MODES.get(str(row[1]), str(row[1])))
 
 
-def _shown(request: Request, slug: str, asked: Asked, table: Table) -> tuple[list[str], list[list[str]], list[Bar]]:
-    """The table's headers and rows in the reader's words, and the chart's bars (totals per group, or per period).
+def _shown(
+    request: Request, slug: str, asked: Asked, table: Table, shown: range
+) -> tuple[list[str], list[list[str]], list[Bar]]:
+    """The table's headers and the rows of `shown` in the reader's words, and the chart's bars (totals per group,
+    or per period, over every row).
 
-    A table has thousands of rows at national size (months by départements): each period's and each group's
-    words are made once, and each number's, not once per row."""
+    A table has thousands of rows at national size (months by départements): the page writes one slice of them
+    (TABLE_ROWS; the CSV has them all), and each period's, group's and number's words are made once."""
     _ = gettext(request).gettext
     lang = language(request)
     period = asked.period if slug == "openings" else "month"
@@ -312,7 +338,7 @@ def _shown(request: Request, slug: str, asked: Asked, table: Table) -> tuple[lis
 
     rows: list[list[str]] = []
     totals: dict[str, float] = {}
-    for row in table.rows:
+    for index, row in enumerate(table.rows):
         start = row[0] if isinstance(row[0], date) else asked.since
         if start not in periods:
             periods[start] = _period_label(lang, _, period, start)
@@ -320,7 +346,9 @@ def _shown(request: Request, slug: str, asked: Asked, table: Table) -> tuple[lis
         if slug == "remuneration":
             amount = row[3] if isinstance(row[3], Decimal) else Decimal(str(row[3]))
             money = format_currency(amount, "EUR", locale=LOCALES[lang])
-            rows.append([label, number(_count(row[1])), number(_count(row[2])), money, _("Yes") if row[4] else _("No")])
+            if index in shown:
+                closed = _("Yes") if row[4] else _("No")
+                rows.append([label, number(_count(row[1])), number(_count(row[2])), money, closed])
             totals[label] = float(amount)
             continue
         count = _count(row[-1])
@@ -330,7 +358,8 @@ def _shown(request: Request, slug: str, asked: Asked, table: Table) -> tuple[lis
             if key not in groups:
                 groups[key] = _group_label(_, slug, asked, row)
             group = groups[key]
-        rows.append([label] + ([group] if grouped else []) + [number(count)])
+        if index in shown:
+            rows.append([label] + ([group] if grouped else []) + [number(count)])
         at = group if grouped else label
         totals[at] = totals.get(at, 0) + count
     if slug == "remuneration":
@@ -387,9 +416,15 @@ def _csv(request: Request, slug: str, raw: Mapping[str, str | None]) -> Response
 
 @router.get("/operator/statistics/openings")
 def openings_page(
-    request: Request, period: Field = None, by: Field = None, since: Field = None, until: Field = None
+    request: Request,
+    period: Field = None,
+    by: Field = None,
+    since: Field = None,
+    until: Field = None,
+    page: Field = None,
 ) -> Response:
-    return _figure_page(request, "openings", {"period": period, "by": by, "since": since, "until": until})
+    raw = {"period": period, "by": by, "since": since, "until": until}
+    return _figure_page(request, "openings", raw, _page_number(page))
 
 
 @router.get("/operator/statistics/openings.csv")
@@ -399,9 +434,14 @@ def openings_csv(
     return _csv(request, "openings", {"period": period, "by": by, "since": since, "until": until})
 
 
+def _page_number(text: str | None) -> int:
+    """The table's page asked for: a number from 1; anything else is the first page."""
+    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
+
+
 def _register(slug: str) -> None:
-    def figure_page(request: Request, since: Field = None, until: Field = None) -> Response:
-        return _figure_page(request, slug, {"since": since, "until": until})
+    def figure_page(request: Request, since: Field = None, until: Field = None, page: Field = None) -> Response:
+        return _figure_page(request, slug, {"since": since, "until": until}, _page_number(page))
 
     def figure_csv(request: Request, since: Field = None, until: Field = None) -> Response:
         return _csv(request, slug, {"since": since, "until": until})
