@@ -50,6 +50,12 @@ WORDS = {
         "write_why": "le patient le lira",
         "banner": "Accès en urgence en cours",
         "find_patient": "Trouver un patient",
+        "summary": "Profil médical",
+        "add_allergy": "Ajouter une allergie ou une intolérance",
+        "reacts": "Ce à quoi le patient réagit",
+        "save": "Enregistrer",
+        "no_substance": "Saisissez ce à quoi le patient réagit",
+        "added": "L'information est ajoutée au profil médical",
     },
     "en": {
         "sign_in": "Sign in",
@@ -79,6 +85,12 @@ WORDS = {
         "write_why": "the patient will read it",
         "banner": "Emergency access in progress",
         "find_patient": "Find a patient",
+        "summary": "Health summary",
+        "add_allergy": "Add an allergy or an intolerance",
+        "reacts": "What the patient reacts to",
+        "save": "Save",
+        "no_substance": "Enter what the patient reacts to",
+        "added": "The entry is added to the health summary",
     },
 }
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
@@ -144,6 +156,18 @@ def test_a_doctor_reads_with_the_card_deposits_and_declares_an_emergency(
     expect(page.get_by_role("heading", level=1)).to_have_text("Lettre de liaison")
     page.get_by_role("link", name=words["back"]).click()
     expect(page.locator(".documents")).to_contain_text("Lettre de liaison")
+
+    page.get_by_role("link", name=words["summary"]).click()
+    page.get_by_role("link", name=words["add_allergy"]).click()
+    checked.look("profile-add")
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.locator("#substance-error")).to_contain_text(words["no_substance"])
+    checked.look("profile-add-refused")
+    page.get_by_label(words["reacts"]).fill("Pénicilline")
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.locator(".done")).to_contain_text(words["added"])
+    expect(page.locator(".profile")).to_contain_text("Pénicilline")
+    checked.look("profile-added")
 
     page.get_by_role("link", name=words["find_patient"]).click()
     page.get_by_label(words["ins"]).fill(other.ins)

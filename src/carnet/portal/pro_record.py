@@ -33,6 +33,7 @@ from carnet.portal.messages import N_
 from carnet.portal.patient import FieldErrors
 from carnet.portal.pro import HOME, acting, pro_page, pro_unit, space
 from carnet.portal.profile_display import sections
+from carnet.portal.profile_forms import FORMS, PRO_KINDS, PRO_WORDS
 from carnet.portal.staff import StaffMember
 from carnet.portal.web import gettext, language, with_query
 from carnet.records import documents
@@ -199,7 +200,9 @@ def document_content(
 
 
 @router.get(f"{RECORD}/profile")
-def profile_page(request: Request, patient_id: uuid.UUID) -> Response:
+def profile_page(
+    request: Request, patient_id: uuid.UUID, done: Annotated[str | None, Query(max_length=10)] = None
+) -> Response:
     """The health summary, as the gate lets this professional read it (the matrix decides by source class)."""
     _ = gettext(request).gettext
     with pro_unit(request) as (ctx, member):
@@ -214,6 +217,12 @@ def profile_page(request: Request, patient_id: uuid.UUID) -> Response:
         "mode": actor.mode.value,
         "sections": sections(entries, language(request), _),
         "tab": "profile",
+        "add_links": {
+            key: [(k, PRO_WORDS.get(FORMS[k].heading, FORMS[k].heading)) for k in kinds]
+            for key, kinds in PRO_KINDS.items()
+        },
+        "notice": _("The entry is added to the health summary.") if done == "added" else None,
+        "words": PRO_WORDS,
     }
     return pro_page(request, "pro/profile.html", shared, context)
 

@@ -133,7 +133,7 @@ async def _save(request: Request, form: KindForm, replacing: uuid.UUID | None) -
     posted = await checked_form(request)
     _ = gettext(request).gettext
     values = {f.name: field(posted, f.name, 10_000 if f.input == "textarea" else 500).strip() for f in form.fields}
-    values[FORM_KEY] = _form_key(field(posted, FORM_KEY, 40))
+    values[FORM_KEY] = form_key(field(posted, FORM_KEY, 40))
     action = f"/patient/profile/{replacing}/change" if replacing else None
     errors = FieldErrors()
     for name, message in precheck(form, values).items():
@@ -155,12 +155,12 @@ async def _save(request: Request, form: KindForm, replacing: uuid.UUID | None) -
         raise
     except CarnetError as exc:
         name = form.field_of(exc.expression)
-        errors.add(name, _(_message(form, name, exc)) if exc.status in (400, 422) else known_message(request, exc))
+        errors.add(name, _(refusal(form, name, exc)) if exc.status in (400, 422) else known_message(request, exc))
         return _add_page(request, form, values, errors, exc.status, action=action)
     return see_other(f"/patient/profile?done={'changed' if replacing else 'added'}")
 
 
-def _form_key(sent: str) -> str:
+def form_key(sent: str) -> str:
     """The form's key as sent, or a new one for a page that carried none (then this send counts as the first)."""
     try:
         return str(uuid.UUID(sent))
@@ -168,7 +168,7 @@ def _form_key(sent: str) -> str:
         return str(uuid.uuid4())
 
 
-def _message(form: KindForm, name: str, exc: CarnetError) -> str:
+def refusal(form: KindForm, name: str, exc: CarnetError) -> str:
     """The service's refusal in the patient's words, by what the field holds (its sentence is for software)."""
     if exc.code == "invalid-date":
         return IN_THE_FUTURE

@@ -433,6 +433,38 @@ ADD_LINKS = {
 }
 
 
+# What a professional writes, by section of the summary (the patient writes the others).
+PRO_KINDS = {
+    "allergies": ("allergy",),
+    "history": ("medical_history", "surgical_history", "family_history"),
+    "treatments": ("treatment",),
+    "vaccinations": ("vaccination",),
+    "blood-group": ("blood_group",),
+    "measurements": ("weight", "height", "blood_pressure"),
+}
+# The forms speak to the patient; to a professional they speak of the patient.
+PRO_WORDS = {
+    "What you react to": N_("What the patient reacts to"),
+    "Enter what you react to.": N_("Enter what the patient reacts to."),
+    "Add an illness in your family": N_("Add an illness in the patient's family"),
+    "Who in your family": N_("Who in the patient's family"),
+    "Say who in your family.": N_("Say who in the patient's family."),
+    "Add a treatment you take": N_("Add a treatment the patient takes"),
+    "How you take it (optional)": N_("How it is taken (optional)"),
+    "As written in your vaccination booklet.": N_("As written in the vaccination booklet."),
+    "Add your blood group": N_("Add the patient's blood group"),
+    "Your blood group": N_("The patient's blood group"),
+    "As written on your blood group card.": N_("As written on the blood group card."),
+    "Choose your blood group.": N_("Choose the patient's blood group."),
+    "Add your weight": N_("Add the patient's weight"),
+    "Enter your weight.": N_("Enter the patient's weight."),
+    "Add your height": N_("Add the patient's height"),
+    "Enter your height.": N_("Enter the patient's height."),
+    "Add your blood pressure": N_("Add the patient's blood pressure"),
+    "Your professionals": N_("The patient's professionals"),
+}
+
+
 def precheck(form: KindForm, values: Values) -> dict[str, str]:
     """What the form itself can say before the service sees it: a required field left empty, a bad phone."""
     problems: dict[str, str] = {}
