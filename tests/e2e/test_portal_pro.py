@@ -51,6 +51,8 @@ WORDS = {
         "banner": "Accès en urgence en cours",
         "find_patient": "Trouver un patient",
         "summary": "Profil médical",
+        "search_titles": "Rechercher dans les titres",
+        "search": "Rechercher",
         "add_allergy": "Ajouter une allergie ou une intolérance",
         "reacts": "Ce à quoi le patient réagit",
         "save": "Enregistrer",
@@ -86,6 +88,8 @@ WORDS = {
         "banner": "Emergency access in progress",
         "find_patient": "Find a patient",
         "summary": "Health summary",
+        "search_titles": "Search the titles",
+        "search": "Search",
         "add_allergy": "Add an allergy or an intolerance",
         "reacts": "What the patient reacts to",
         "save": "Save",
@@ -131,6 +135,11 @@ def test_a_doctor_reads_with_the_card_deposits_and_declares_an_emergency(
     expect(page.get_by_role("heading", level=1)).to_have_text("Claire Dupont")
     expect(page.locator(".documents")).to_contain_text(ALREADY)
     checked.look("record")
+    page.get_by_label(words["search_titles"]).fill("bilan CONTROLE")  # any case, without its accent
+    page.get_by_role("button", name=words["search"], exact=True).click()
+    expect(page.locator("#found")).to_contain_text("bilan CONTROLE")
+    expect(page.locator(".documents")).to_contain_text(ALREADY)
+    checked.look("search")
     page.get_by_role("link", name=ALREADY).click()
     expect(page.locator("iframe.viewer")).to_be_visible()
     checked.look("document")

@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
+
 from carnet.access.service import grant_authorisation
 from carnet.feeds.schemas import ReimbursementLine
 from carnet.feeds.service import add_reimbursements
+from carnet.portal import documents as portal_documents
 from carnet.records.documents import deposit_document, withdraw_document
 from carnet.runtime import Runtime
 from tests.factories import CDA, PDF, SYSTEM, document_meta, rpps
-from tests.portal.forms import post
+from tests.portal.forms import field_error, post, unescaped
 from tests.portal.pros import Client, Pro, holder, pro
 from tests.portal.signed_in import written_by_a_professional
 
@@ -130,3 +133,29 @@ def test_a_professional_who_may_not_read_is_told_so_and_offered_the_deposit(
         assert "Claire" not in page.text  # not even the patient's name
     unknown = doctor.client.get(f"/pro/patients/{uuid.uuid4()}")
     assert unknown.status_code == 404 and rpps() not in unknown.text
+
+
+def test_a_search_of_the_titles_is_sent_by_post_and_pages_by_post(
+    client_for: Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doctor = pro(client_for, runtime)
+    patient_id = _authorised(runtime, doctor)
+    for n, title in enumerate(("Échographie abdominale", "Bilan sanguin", "Échographie cardiaque")):
+        _deposit(runtime, patient_id, title, act_date=date(2026, 2, n + 1))
+    path = f"/pro/patients/{patient_id}"
+    assert f'action="{path}/search"' in doctor.client.get(path).text
+    found = post(doctor.client, f"{path}/search", {"words": "  ECHOGRAPHIE  "}, token_from=path)
+    assert found.status_code == 200 and "ECHOGRAPHIE" not in str(found.url)
+    text = unescaped(found.text)
+    assert "Documents dont le titre contient « ECHOGRAPHIE »" in text
+    assert "Échographie cardiaque" in text and "Échographie abdominale" in text and "Bilan sanguin" not in text
+    assert text.index("Échographie cardiaque") < text.index("Échographie abdominale")  # newest act first
+    none = post(doctor.client, f"{path}/search", {"words": "scanner"}, token_from=path)
+    assert "Aucun document que vous pouvez lire" in unescaped(none.text)
+    empty = post(doctor.client, f"{path}/search", {"words": " "}, token_from=path)
+    assert empty.status_code == 422 and field_error(empty, "words")
+    monkeypatch.setattr(portal_documents, "PER_PAGE", 1)
+    first = post(doctor.client, f"{path}/search", {"words": "echographie"}, token_from=path)
+    assert "Échographie cardiaque" in unescaped(first.text) and 'name="page" value="2"' in first.text
+    second = post(doctor.client, f"{path}/search", {"words": "echographie", "page": "2"}, token_from=path)
+    assert "Échographie abdominale" in unescaped(second.text) and 'name="page" value="1"' in second.text

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from carnet.access.actor import Actor
+from carnet.access.service import grant_authorisation
 from carnet.context import Context
 from carnet.kit.errors import Forbidden, Invalid, NotFound, TooLarge, UnsupportedMedia
 from carnet.kit.validation import validate_model
@@ -16,6 +17,7 @@ from carnet.records.documents import (
     list_documents,
     read_content,
     replace_document,
+    set_masked,
     withdraw_document,
 )
 from carnet.records.schemas import DocumentQuery, NewDocument
@@ -217,3 +219,30 @@ def test_no_cross_patient_reads(ctx: Context) -> None:
         read_content(ctx, Actor.patient(bob), alice, alice_doc)
     with pytest.raises(NotFound):
         get_document(ctx, Actor.patient(alice), alice, uuid.uuid4())
+
+
+def test_a_search_finds_every_word_of_the_title_in_any_case_and_without_accents(ctx: Context) -> None:
+    patient_id = open_test_record(ctx)
+    patient = Actor.patient(patient_id)
+    doctor = Actor.professional(rpps(61), "10")
+    grant_authorisation(ctx, patient_id, doctor.ref, scope="read_write", via="patient")
+    titles = ["Échographie abdominale", "Compte rendu de cardiologie", "Bilan sanguin", "Échographie cardiaque"]
+    ids = {
+        title: deposit_document(ctx, SYSTEM, patient_id, document_meta(title=title, act_date=date(2026, 1, n + 1)), PDF)
+        for n, title in enumerate(titles)
+    }
+
+    def found(actor: Actor, words: str, **query: object) -> list[str]:
+        page = list_documents(ctx, actor, patient_id, DocumentQuery.model_validate({"words": words, **query}))
+        return [item.title for item in page.items]
+
+    assert found(patient, "echographie") == ["Échographie cardiaque", "Échographie abdominale"]
+    assert found(patient, "CARDIO compte") == ["Compte rendu de cardiologie"]
+    assert found(patient, "échographie sanguin") == []
+    assert found(patient, "echo", class_code="11") == []  # with the other filters
+    first = list_documents(ctx, patient, patient_id, DocumentQuery(words="echographie", limit=1))
+    assert [i.title for i in first.items] == ["Échographie cardiaque"] and first.next_offset == 1
+    second = list_documents(ctx, patient, patient_id, DocumentQuery(words="echographie", limit=1, offset=1))
+    assert [i.title for i in second.items] == ["Échographie abdominale"] and second.next_offset is None
+    set_masked(ctx, patient, patient_id, ids["Échographie abdominale"], True)
+    assert found(doctor, "echographie") == ["Échographie cardiaque"]  # a masked title is not searched for him

@@ -35,7 +35,7 @@ from carnet.portal.pro import HOME, acting, pro_page, pro_unit, space
 from carnet.portal.profile_display import sections
 from carnet.portal.profile_forms import FORMS, PRO_KINDS, PRO_WORDS
 from carnet.portal.staff import StaffMember
-from carnet.portal.web import gettext, language, with_query
+from carnet.portal.web import checked_form, field, gettext, language, with_query
 from carnet.records import documents
 from carnet.records.profile import list_profile
 from carnet.records.profile_types import PROFILE_KINDS
@@ -52,6 +52,9 @@ SERVICE_MESSAGES = (
     N_("In deposit-only mode you can deposit, not read."),
     N_("Only the author of this item can do that."),
 )
+
+
+MAX_WORDS = 100  # a search's words, as records.schemas.DocumentQuery takes them
 
 
 def record_path(patient_id: uuid.UUID) -> str:
@@ -118,21 +121,44 @@ def record_page(
         "status": status,
         "page": page_number,
     }
+    return _record_page(request, patient_id, asked, done=done)
+
+
+@router.post(f"{RECORD}/search")
+async def search_page(request: Request, patient_id: uuid.UUID) -> Response:
+    """The documents whose title holds the words asked. Sent by POST: the words stay out of URLs and logs."""
+    form = await checked_form(request)
+    asked = dict.fromkeys(("class", "type", "from", "to", "author", "status"), "")
+    asked["page"] = field(form, "page", 8)
+    return _record_page(request, patient_id, asked, words=field(form, "words", 200))
+
+
+def _record_page(
+    request: Request, patient_id: uuid.UUID, asked: dict[str, str], *, done: str = "", words: str | None = None
+) -> Response:
     errors = FieldErrors()
+    _ = gettext(request).gettext
+    if words is not None:
+        words = " ".join(words.split())
+        if not words:
+            errors.add("words", _("Enter one or more words of the title."))
+        elif len(words) > MAX_WORDS:
+            errors.add("words", _("Search with at most 100 characters."))
     with pro_unit(request) as (ctx, member):
         shared = space(ctx, member)
         actor, summary, refused = _header(ctx, member, patient_id)
         if summary is not None:
             authors = documents.document_authors(ctx, actor, patient_id)
             filters = _filters(request, asked, authors, errors)
-            found = documents.list_documents(ctx, actor, patient_id, filters.query) if filters.query else None
+            query = filters.query.model_copy(update={"words": words}) if filters.query and words else filters.query
+            found = documents.list_documents(ctx, actor, patient_id, query) if query else None
             last = professional_last_access(ctx, actor, patient_id, session_started=member.staff.started_at)
     if summary is None:
         return _no_read(request, shared, patient_id, refused)
-    filtered = any(
+    filtered = bool(words) or any(
         value for name, value in filters.values.items() if name != "page" and (name, value) != ("status", "current")
     )
-    _ = gettext(request).gettext
+    searched = bool(words) and not errors
     context = {
         "summary": summary,
         "patient_id": patient_id,
@@ -146,6 +172,9 @@ def record_page(
         else None,
         "page_number": filters.page,
         "filtered": filtered,
+        "words": words or "",
+        "searched": searched,
+        "more": bool(found and found.next_offset is not None),
         "authors": _author_names(request, authors),
         "class_options": _options(request, CLASSES),
         "type_options": _options(request, TYPES),

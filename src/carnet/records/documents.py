@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -43,6 +44,7 @@ from carnet.stats import counting
 NO_SUCH_DOCUMENT = gate.NO_SUCH_ITEM  # one answer for missing and for not allowed
 DR = "DocumentReference"
 MASTER_IDENTIFIER_INDEX = "uq_documents_patient_master_identifier"
+SEARCH_SCAN = 5_000  # a search reads this many of a record's newest documents (after the other filters) at most
 
 
 def item_facts(actor: Actor, document: Document, now: datetime) -> ItemFacts:
@@ -254,6 +256,8 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
     """
     _, access = load_record(ctx, actor, Action.DOCUMENT_LIST, patient_id)
     now = clock.now()
+    if query.words:
+        return _search(ctx, access, patient_id, query, now)
     rows = repository.list_documents(ctx.session, patient_id, query, gate.filter_for(access), now)
     more = len(rows) > query.limit
     shown = [
@@ -264,6 +268,34 @@ def list_documents(ctx: Context, actor: Actor, patient_id: uuid.UUID, query: Doc
     key = data_key(ctx, patient_id)
     return DocumentPage(
         items=[view_of(key, row, now) for row in shown],
+        next_offset=query.offset + query.limit if more else None,
+    )
+
+
+def folded(text: str) -> list[str]:
+    """The words of a text as a search compares them: case and accents left out ("Échographie" is "echographie")."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return plain.split()
+
+
+def _search(ctx: Context, access: Access, patient_id: uuid.UUID, query: DocumentQuery, now: datetime) -> DocumentPage:
+    """The documents whose title holds every word asked, a page of them. The other filters and the gate's run in
+    SQL first; then the titles of what is left (SEARCH_SCAN at most, newest first) are decrypted and compared."""
+    scan = query.model_copy(update={"offset": 0, "limit": SEARCH_SCAN - 1})
+    rows = repository.list_documents(ctx.session, patient_id, scan, gate.filter_for(access), now)
+    key = data_key(ctx, patient_id)
+    wanted = folded(query.words or "")
+    found = []
+    for row in rows:
+        if not gate.visible(access, Action.DOCUMENT_READ, item_facts(access.actor, row, now)):
+            continue
+        title = " ".join(folded(key.decrypt_text(row.title_ct, aad=title_aad(row.id))))
+        if all(word in title for word in wanted):
+            found.append(row)
+    page = found[query.offset : query.offset + query.limit]
+    more = len(found) > query.offset + query.limit
+    return DocumentPage(
+        items=[view_of(key, row, now) for row in page],
         next_offset=query.offset + query.limit if more else None,
     )
 

@@ -85,6 +85,9 @@ class DocumentQuery(BaseModel):
     updated_before: Annotated[datetime, AfterValidator(_aware)] | None = None
     author_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)] | None = None
     master_identifier: Annotated[str, StringConstraints(max_length=128)] | None = None
+    # Words the title holds, each of them, in any case and with or without accents (titles are encrypted: the
+    # service reads them once the gate has filtered the list, never the database).
+    words: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     # "act": newest act first (the record's natural order); "deposited" / "-deposited": by deposit time.
     order: Literal["act", "deposited", "-deposited"] = "act"
     limit: Annotated[int, Field(ge=1, le=100)] = 20
