@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -151,9 +151,7 @@ def _author_names(request: Request, authors: list[DocumentAuthor]) -> dict[str, 
     }
 
 
-@router.get("/patient/documents")
-def document_list(
-    request: Request,
+def asked_filters(
     class_code: Annotated[str, Query(alias="class", max_length=8)] = "",
     type_code: Annotated[str, Query(alias="type", max_length=16)] = "",
     since: Annotated[str, Query(alias="from", max_length=16)] = "",
@@ -161,9 +159,9 @@ def document_list(
     author: Annotated[str, Query(max_length=40)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     page_number: Annotated[str, Query(alias="page", max_length=8)] = "",
-) -> Response:
-    """Newest act first, a page at a time; filters by kind, type, period, author and where a document stands."""
-    asked = {
+) -> dict[str, str]:
+    """A document list's filters as the address asks them, by the names its form gives them (a dependency)."""
+    return {
         "class": class_code,
         "type": type_code,
         "from": since,
@@ -172,6 +170,14 @@ def document_list(
         "status": status,
         "page": page_number,
     }
+
+
+AskedFilters = Annotated[dict[str, str], Depends(asked_filters)]
+
+
+@router.get("/patient/documents")
+def document_list(request: Request, asked: AskedFilters) -> Response:
+    """Newest act first, a page at a time; filters by kind, type, period, author and where a document stands."""
     errors = FieldErrors()
     with patient_unit(request) as (ctx, patient):
         authors = documents.document_authors(ctx, patient.actor, patient.patient_id)

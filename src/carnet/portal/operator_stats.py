@@ -66,6 +66,8 @@ class Figure:
     lead: str
     fields: tuple[str, ...]
     read: Callable[[Context, Operator, Asked], Table]
+    # What its CSV holds, when not the page's table (the remuneration: each pharmacy's line, for payment).
+    csv: Callable[[Context, Operator, Asked], Table] | None = None
 
 
 def _openings(ctx: Context, operator: Operator, asked: Asked) -> Table:
@@ -104,14 +106,10 @@ FIGURES = {
             N_("What pharmacies are owed per month, 1 euro per record opened; an ended month never changes."),
             ("since", "until"),
             lambda ctx, op, a: service.remuneration_months(ctx, op.actor, since=a.since, until=a.until),
+            lambda ctx, op, a: service.remuneration(ctx, op.actor, since=a.since, until=a.until),
         ),
     )
 }
-
-
-def _payment_file(ctx: Context, operator: Operator, asked: Asked) -> Table:
-    """The remuneration's CSV: each pharmacy's line per month (the page shows the months' totals)."""
-    return service.remuneration(ctx, operator.actor, since=asked.since, until=asked.until)
 
 
 def _defaults(slug: str) -> dict[str, str]:
@@ -401,7 +399,7 @@ def _csv(request: Request, slug: str, raw: Mapping[str, str | None]) -> Response
         return _figure_page(request, slug, raw)
     try:
         with operator_unit(request, ROLE) as (ctx, operator):
-            table = (_payment_file if slug == "remuneration" else figure.read)(ctx, operator, asked)
+            table = (figure.csv or figure.read)(ctx, operator, asked)
     except CarnetError as exc:
         if exc.code not in FIELD_OF:
             raise

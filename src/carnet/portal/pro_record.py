@@ -21,6 +21,7 @@ from carnet.context import Context
 from carnet.feeds.service import list_reimbursements
 from carnet.kit.errors import Forbidden
 from carnet.portal.documents import (
+    AskedFilters,
     _filters,
     _kind,
     _labels,
@@ -102,25 +103,10 @@ def _no_read(request: Request, shared: dict[str, object], patient_id: uuid.UUID,
 def record_page(
     request: Request,
     patient_id: uuid.UUID,
-    class_code: Annotated[str, Query(alias="class", max_length=8)] = "",
-    type_code: Annotated[str, Query(alias="type", max_length=16)] = "",
-    since: Annotated[str, Query(alias="from", max_length=16)] = "",
-    until: Annotated[str, Query(alias="to", max_length=16)] = "",
-    author: Annotated[str, Query(max_length=40)] = "",
-    status: Annotated[str, Query(max_length=16)] = "",
-    page_number: Annotated[str, Query(alias="page", max_length=8)] = "",
+    asked: AskedFilters,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """The record's documents, as the gate lets this professional see them, newest act first."""
-    asked = {
-        "class": class_code,
-        "type": type_code,
-        "from": since,
-        "to": until,
-        "author": author,
-        "status": status,
-        "page": page_number,
-    }
     return _record_page(request, patient_id, asked, done=done)
 
 

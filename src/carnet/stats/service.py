@@ -16,10 +16,11 @@ import csv
 import io
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from carnet.access.actor import Actor, ActorKind
 from carnet.context import Context
@@ -195,20 +196,40 @@ def _close_ended_months(ctx: Context) -> list[date]:
     return closed
 
 
-def _remuneration(ctx: Context, first: date, last: date, finess: str | None) -> Table:
-    _close_ended_months(ctx)  # on the first read after a month ended, its amounts freeze
+def _merged(
+    ctx: Context,
+    first: date,
+    last: date,
+    frozen_rows: Sequence[Sequence[Any]],
+    live_rows: Sequence[Sequence[Any]],
+    columns: tuple[str, ...],
+) -> Table:
+    """Ended months as they were frozen, the others counted live: (period, group, openings, amount, closed).
+
+    Each row is (period, group, openings[, frozen amount]); the group is a pharmacy or a count of pharmacies."""
     frozen = repository.closed_months(ctx.session, first, last)
     rows: list[tuple[Cell, ...]] = [
-        (r[0], r[1], int(r[2]), Decimal(r[3]).quantize(Decimal("0.01")), True)
-        for r in repository.frozen_remuneration(ctx.session, first, last, finess)
+        (r[0], r[1], int(r[2]), Decimal(r[3]).quantize(Decimal("0.01")), True) for r in frozen_rows
     ]
     rows += [
         (r[0], r[1], int(r[2]), int(r[2]) * repository.PRICE_PER_OPENING, False)
-        for r in repository.pharmacy_openings(ctx.session, first, last, finess)
+        for r in live_rows
         if r[0] not in frozen
     ]
     rows.sort(key=lambda row: (str(row[0]), str(row[1])))
-    return Table(("period", "finess", "openings", "amount", "closed"), tuple(rows))
+    return Table(columns, tuple(rows))
+
+
+def _remuneration(ctx: Context, first: date, last: date, finess: str | None) -> Table:
+    _close_ended_months(ctx)  # on the first read after a month ended, its amounts freeze
+    return _merged(
+        ctx,
+        first,
+        last,
+        repository.frozen_remuneration(ctx.session, first, last, finess),
+        repository.pharmacy_openings(ctx.session, first, last, finess),
+        ("period", "finess", "openings", "amount", "closed"),
+    )
 
 
 def remuneration(ctx: Context, actor: Actor, *, since: date, until: date, finess: str | None = None) -> Table:
@@ -227,18 +248,14 @@ def remuneration_months(ctx: Context, actor: Actor, *, since: date, until: date)
     _statistics_reader(ctx, actor)
     first = month_start(since)
     _close_ended_months(ctx)
-    frozen = repository.closed_months(ctx.session, first, until)
-    rows: list[tuple[Cell, ...]] = [
-        (r[0], int(r[1]), int(r[2]), Decimal(r[3]).quantize(Decimal("0.01")), True)
-        for r in repository.frozen_remuneration_totals(ctx.session, first, until)
-    ]
-    rows += [
-        (r[0], int(r[1]), int(r[2]), int(r[2]) * repository.PRICE_PER_OPENING, False)
-        for r in repository.pharmacy_opening_totals(ctx.session, first, until)
-        if r[0] not in frozen
-    ]
-    rows.sort(key=lambda row: str(row[0]))
-    return Table(("period", "pharmacies", "openings", "amount", "closed"), tuple(rows))
+    return _merged(
+        ctx,
+        first,
+        until,
+        [(r[0], int(r[1]), r[2], r[3]) for r in repository.frozen_remuneration_totals(ctx.session, first, until)],
+        [(r[0], int(r[1]), r[2]) for r in repository.pharmacy_opening_totals(ctx.session, first, until)],
+        ("period", "pharmacies", "openings", "amount", "closed"),
+    )
 
 
 def pharmacy_earnings(ctx: Context, actor: Actor, finess: str) -> Table:
