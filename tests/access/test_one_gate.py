@@ -69,3 +69,23 @@ def test_the_portal_reaches_patient_data_only_through_the_services() -> None:
             assert not module.startswith(forbidden), (path.name, module)
             assert ".repository" not in module and ".models" not in module, (path.name, module)
             assert module not in {"carnet.access.gate", "carnet.records.service.load_record"}, (path.name, module)
+
+
+def test_only_the_card_services_say_a_card_was_shown() -> None:
+    """What takes a holder's INS as proven (the card's signature checked by the caller) is called by identity.cards
+    and identity.visits alone: anywhere else, an INS typed in would pass for a card shown."""
+    trusting = {"holder_ins", "holder_record", "authorise_holder", "open_holder_record", "reissue_for_holder"}
+    callers = set()
+    for path in SOURCE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        used |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+        if used & trusting:
+            callers.add(path.relative_to(SOURCE).as_posix())
+    assert callers == {"identity/visits.py"}
+    passes = {
+        path.relative_to(SOURCE).as_posix()
+        for path in SOURCE.rglob("*.py")
+        if "card_presented=True" in path.read_text(encoding="utf-8")
+    }
+    assert passes == {"identity/cards.py", "identity/visits.py"}

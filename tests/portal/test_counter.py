@@ -107,6 +107,7 @@ def test_a_pharmacist_reads_an_existing_record_as_the_matrix_allows(client_for: 
     assert read.status_code == 303 and read.headers["location"] == f"/pro/patients/{patient.patient_id}?done=card"
     record = client.get(read.headers["location"])
     assert record.status_code == 200 and "Claire Dupont" in record.text
+    assert 'href="/counter">Retour au comptoir' in record.text  # the way back to the next visitor
 
 
 def test_a_wrong_card_or_no_number_is_said_beside_the_field(client_for: Client, runtime: Runtime) -> None:

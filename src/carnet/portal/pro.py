@@ -56,6 +56,7 @@ def space(ctx: Context, member: StaffMember) -> dict[str, object]:
         "staff_profession": PROFESSIONS.get(identity.profession or "", UNKNOWN_PROFESSION),
         "episodes": episodes,
         "regulator": identity.profession == REGULATOR,
+        "at_counter": identity.space == "pharmacy",  # a pharmacist reading a record from the counter
     }
 
 
