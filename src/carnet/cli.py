@@ -25,7 +25,9 @@ from carnet.audit.seal import verify_seals
 from carnet.audit.service import verify as verify_trail
 from carnet.cli_support import build_runtime as _runtime
 from carnet.cli_support import err, friendly_errors, out
+from carnet.feeds.service import HISTORY_WINDOW, prune_reimbursements
 from carnet.identity.directory import set_entry as set_directory_entry
+from carnet.kit import clock
 from carnet.kit.crypto import generate_master_key_text
 from carnet.kit.db import migrate as apply_migrations
 from carnet.kit.errors import ConfigurationError, Invalid, NotFound
@@ -194,6 +196,22 @@ def records_destroy_due() -> None:
         if done == 0:
             break
     out.print(f"Destroyed {total} records.")
+
+
+@records_app.command("prune-reimbursements")
+@friendly_errors
+def records_prune_reimbursements(batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000) -> None:
+    """Remove the reimbursement lines older than the 24 months a record keeps (run it daily; safe to rerun)."""
+    runtime = _runtime(load_settings())
+    lines = 0
+    while True:
+        with runtime.unit_of_work() as ctx:  # one transaction per batch: an interruption loses one batch
+            removed, _ = prune_reimbursements(ctx, Actor.system("retention"), limit=batch_size)
+        lines += removed
+        if removed == 0:
+            break
+    kept = (clock.today() - HISTORY_WINDOW).isoformat()
+    out.print(f"Removed {lines} reimbursement lines of care before {kept} (older than the 24 months a record keeps).")
 
 
 @profile_app.command("convert")

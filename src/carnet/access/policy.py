@@ -43,6 +43,7 @@ class Action(StrEnum):
     REPRESENTATIVE_LINK = "representative.link"
     REIMBURSEMENT_FEED = "reimbursement.feed"  # the insurer's feed adds reimbursement lines
     REIMBURSEMENT_READ = "reimbursement.read"  # class 60 of the matrix (Données de remboursement)
+    REIMBURSEMENT_PRUNE = "reimbursement.prune"  # the retention job removes lines older than 24 months
     TRAIL_READ = "trail.read"  # an operator reads a record's audit trail (who, when, what kind; no content)
 
 
@@ -170,9 +171,11 @@ _SYSTEM_ON_OPEN = frozenset(
         Action.PROFILE_WRITE,
         Action.REPRESENTATIVE_LINK,
         Action.REIMBURSEMENT_FEED,
+        Action.REIMBURSEMENT_PRUNE,
     }
 )
-_SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY})
+# A closed record is kept as it was, but what no one may keep past its time goes on its schedule.
+_SYSTEM_ON_CLOSED = frozenset({Action.RECORD_DESTROY, Action.REIMBURSEMENT_PRUNE})
 # What a desk agent or a professional does for a patient who presents their carte Vitale, and nothing else.
 _WITH_CARD = frozenset({Action.RECORD_OPEN, Action.ACTIVATION_CODE_ISSUE, Action.CARD_READ})
 # What only an insurance desk does with the card shown: link a parent to their minor child, both present with the

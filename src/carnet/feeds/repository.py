@@ -1,4 +1,4 @@
-"""All SQL of the insurer feed; every query is scoped to one patient."""
+"""All SQL of the insurer feed; every query is scoped to one patient but the retention job's, which runs over all."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from carnet.feeds.models import Reimbursement
+from carnet.records.models import Record
 
 
 def add_lines(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -35,3 +36,24 @@ def line(session: Session, patient_id: uuid.UUID, line_id: uuid.UUID, since: dat
         Reimbursement.patient_id == patient_id, Reimbursement.id == line_id, Reimbursement.service_date >= since
     )
     return session.scalars(statement).one_or_none()
+
+
+def stale_lines(session: Session, before: date, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(record, line) of up to `limit` lines of care before `before`, on records not destroyed, locked for removal
+    (SKIP LOCKED: two jobs running at once share the work)."""
+    statement = (
+        select(Reimbursement.patient_id, Reimbursement.id)
+        .join(Record, Record.patient_id == Reimbursement.patient_id)
+        .where(Reimbursement.service_date < before, Record.state != "destroyed")
+        .order_by(Reimbursement.patient_id, Reimbursement.id)
+        .limit(limit)
+        .with_for_update(of=Reimbursement, skip_locked=True)
+    )
+    return [(row[0], row[1]) for row in session.execute(statement)]
+
+
+def delete_lines(session: Session, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> int:
+    if not keys:
+        return 0
+    statement = delete(Reimbursement).where(tuple_(Reimbursement.patient_id, Reimbursement.id).in_(keys))
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]

@@ -97,3 +97,13 @@ def get_reimbursement(ctx: Context, actor: Actor, patient_id: uuid.UUID, line_id
         raise NotFound(gate.NO_SUCH_ITEM)
     gate.authorize_item(ctx, access, Action.REIMBURSEMENT_READ, LINE, subject)
     return _view(data_key(ctx, patient_id), row)
+
+
+def prune_reimbursements(ctx: Context, actor: Actor, *, limit: int = 1000) -> tuple[int, int]:
+    """Remove up to `limit` lines older than the 24 months a record keeps (by date of care), on open and closed
+    records; each record touched is audited once. Returns (lines removed, records touched); (0, 0) when done."""
+    found = repository.stale_lines(ctx.session, _since(), limit)
+    records = sorted({patient_id for patient_id, _ in found})
+    for patient_id in records:
+        load_record(ctx, actor, Action.REIMBURSEMENT_PRUNE, patient_id, subject=f"before:{_since().isoformat()}")
+    return repository.delete_lines(ctx.session, found), len(records)
