@@ -61,6 +61,12 @@ def test_seed_creates_a_population_and_resumes(fresh_database: Callable[[], str]
     assert run(env, "records", "destroy-due").stdout.strip() == "Destroyed 0 records."
     pruned = run(env, "records", "prune-reimbursements").stdout
     assert pruned.startswith("Removed 0 reimbursement lines of care before ")
+    status = run({**env, "COLUMNS": "200"}, "keys", "status").stdout
+    row = next(line for line in status.splitlines() if "wraps new keys" in line)
+    assert re.search(r"\b40\b", row), status  # the 40 records' data keys
+    spare = generate_master_key_text()
+    both = run({**env, "COLUMNS": "200", "CARNET_MASTER_KEY": f"{env['CARNET_MASTER_KEY']},{spare}"}, "keys", "status")
+    assert both.returncode == 0 and "Wrapping nothing, can be removed from the configuration" in both.stdout
 
 
 def test_start_refuses_without_a_master_key(fresh_database: Callable[[], str], base_env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from carnet import cli_identity, cli_stats
@@ -35,6 +36,7 @@ from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
 from carnet.notify.worker import ConsoleEmailSender, LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.document_convert import convert_documents, documents_to_convert
+from carnet.records.keys import WRAPPED, wrapped_keys
 from carnet.records.profile_convert import convert_entries, entries_to_convert
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.service import destroy_due_records
@@ -181,6 +183,26 @@ def _dev_key_file(path: Path) -> Path:
 def keys_generate() -> None:
     """Print a new random master key (base64), for CARNET_MASTER_KEY or a key file."""
     out.print(generate_master_key_text(), highlight=False)
+
+
+@keys_app.command("status")
+@friendly_errors
+def keys_status() -> None:
+    """How many keys each master key wraps, and which master keys are configured (the first wraps new keys)."""
+    runtime = _runtime(load_settings())
+    with runtime.unit_of_work() as ctx:
+        counted = wrapped_keys(ctx.session)
+    configured = runtime.keys.key_ids()
+    current = runtime.keys.current().key_id
+    table = Table("master key id", "configured", *WRAPPED, "total")
+    for key_id in sorted(configured, key=lambda k: (k != current, k)):
+        counts = counted.get(key_id, {})
+        role = "yes, wraps new keys" if key_id == current else "yes"  # the start refuses a missing one
+        table.add_row(key_id, role, *(str(counts.get(what, 0)) for what in WRAPPED), str(sum(counts.values())))
+    out.print(table)
+    idle = sorted(k for k in configured if k != current and not counted.get(k))
+    if idle:
+        out.print(f"Wrapping nothing, can be removed from the configuration: {', '.join(idle)}.", highlight=False)
 
 
 @records_app.command("destroy-due")
