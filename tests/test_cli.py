@@ -59,6 +59,8 @@ def test_seed_creates_a_population_and_resumes(fresh_database: Callable[[], str]
     assert "Created 10 records; 30 were already present." in again.stdout
     assert counts(url) == (40, 80)
     assert run(env, "records", "destroy-due").stdout.strip() == "Destroyed 0 records."
+    purged = run(env, "records", "purge-destroyed").stdout.strip()
+    assert purged == "Purged 0 destroyed records (0 rows removed); their audit trail is kept."
     pruned = run(env, "records", "prune-reimbursements").stdout
     assert pruned.startswith("Removed 0 reimbursement lines of care before ")
     status = run({**env, "COLUMNS": "200"}, "keys", "status").stdout

@@ -39,6 +39,7 @@ from carnet.records.document_convert import convert_documents, documents_to_conv
 from carnet.records.keys import WRAPPED, wrapped_keys
 from carnet.records.profile_convert import convert_entries, entries_to_convert
 from carnet.records.repository import record_ids_for_ins
+from carnet.records.retention import purge_destroyed_records
 from carnet.records.service import destroy_due_records
 from carnet.runtime import Runtime, resolve_database_url
 from carnet.settings import Environment, ensure_key_file, load_settings
@@ -234,6 +235,21 @@ def records_prune_reimbursements(batch_size: Annotated[int, typer.Option(min=1, 
             break
     kept = (clock.today() - HISTORY_WINDOW).isoformat()
     out.print(f"Removed {lines} reimbursement lines of care before {kept} (older than the 24 months a record keeps).")
+
+
+@records_app.command("purge-destroyed")
+@friendly_errors
+def records_purge_destroyed(batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 100) -> None:
+    """Remove what remains of destroyed records (their unreadable rows), keeping their audit trail (safe to rerun)."""
+    runtime = _runtime(load_settings())
+    records = rows = 0
+    while True:
+        with runtime.unit_of_work() as ctx:  # one transaction per batch: an interruption loses one batch
+            purged, removed = purge_destroyed_records(ctx, Actor.system("retention"), limit=batch_size)
+        records, rows = records + purged, rows + removed
+        if purged == 0:
+            break
+    out.print(f"Purged {records} destroyed records ({rows} rows removed); their audit trail is kept.")
 
 
 @profile_app.command("convert")

@@ -21,6 +21,7 @@ class Action(StrEnum):
     RECORD_REOPEN = "record.reopen"
     RECORD_REQUEST_DESTRUCTION = "record.request-destruction"
     RECORD_DESTROY = "record.destroy"
+    RECORD_PURGE = "record.purge"  # a job removes what remains of a destroyed record; its trail stays
     DOCUMENT_DEPOSIT = "document.deposit"
     DOCUMENT_LIST = "document.list"
     DOCUMENT_READ = "document.read"
@@ -197,6 +198,8 @@ def decide(
 ) -> Decision:
     """Whether `actor` may perform `action` on a record (and on one of its items, when given)."""
     if record.state is RecordState.DESTROYED:
+        if action is Action.RECORD_PURGE and actor.kind is ActorKind.SYSTEM:
+            return Decision(True, Reason.SYSTEM_JOB)  # the only thing done to a destroyed record
         return _deny(Reason.RECORD_DESTROYED)
     if action in _WITH_CARD and actor.kind in (ActorKind.PROFESSIONAL, ActorKind.DESK):
         # At a desk, a counter or a surgery: only for a patient standing there with their card.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from carnet.access.matrix import Matrix
@@ -205,3 +205,14 @@ def running_episodes(session: Session, rpps: str, now: datetime) -> list[Emergen
         EmergencyEpisode.ends_at > now,
     )
     return list(session.scalars(statement.order_by(EmergencyEpisode.ends_at).limit(50)))
+
+
+def forget_settings(session: Session, patient_id: uuid.UUID) -> int:
+    """A destroyed record's access settings: authorisations, blocks, episodes, opt-outs, its representatives' links
+    both ways (the trail keeps what was decided with them)."""
+    removed = 0
+    for model in (Authorisation, Block, EmergencyEpisode, AccessSettings):
+        removed += int(session.execute(delete(model).where(model.patient_id == patient_id)).rowcount)  # type: ignore[attr-defined]
+    either = (Representative.patient_id == patient_id) | (Representative.representative_id == patient_id)
+    removed += int(session.execute(delete(Representative).where(either)).rowcount)  # type: ignore[attr-defined]
+    return removed

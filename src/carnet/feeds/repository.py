@@ -57,3 +57,8 @@ def delete_lines(session: Session, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> i
         return 0
     statement = delete(Reimbursement).where(tuple_(Reimbursement.patient_id, Reimbursement.id).in_(keys))
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def forget_lines(session: Session, patient_id: uuid.UUID) -> int:
+    """Every line of a destroyed record (their details were under its shredded key)."""
+    return int(session.execute(delete(Reimbursement).where(Reimbursement.patient_id == patient_id)).rowcount)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from carnet.access import repository as access_repository
@@ -252,3 +252,10 @@ def _personal_message(
         sent_at=None,
         last_error=None,
     )
+
+
+def forget_record(session: Session, patient_id: uuid.UUID) -> int:
+    """A destroyed record's notification settings and the messages still waiting for it."""
+    removed = int(session.execute(delete(OutboxMessage).where(OutboxMessage.patient_id == patient_id)).rowcount)  # type: ignore[attr-defined]
+    statement = delete(NotificationSettings).where(NotificationSettings.patient_id == patient_id)
+    return removed + int(session.execute(statement).rowcount)  # type: ignore[attr-defined]

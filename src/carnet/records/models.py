@@ -49,6 +49,8 @@ class Record(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     destruction_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the purge job removed what remained of the destroyed record (records.retention); its trail stays.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("state", ["open", "closed", "destroyed"]), name="state"),
@@ -60,6 +62,9 @@ class Record(Base):
         # One living record per INS; a destroyed one does not prevent opening a new record.
         Index("uq_records_ins_living", "ins", unique=True, postgresql_where=text("state <> 'destroyed'")),
         Index("ix_records_opened_at", "opened_at"),
+        Index(
+            "ix_records_to_purge", "destroyed_at", postgresql_where=text("state = 'destroyed' AND purged_at IS NULL")
+        ),
     )
 
 

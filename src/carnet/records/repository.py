@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from carnet.access.matrix import ADVANCE_DIRECTIVES_TYPE
 from carnet.access.policy import ListFilter
-from carnet.records.models import Document, DocumentVersion, MasterKeyInUse, ProfileEntry, Record, RecordKey
+from carnet.records.models import (
+    Document,
+    DocumentContent,
+    DocumentVersion,
+    MasterKeyInUse,
+    ProfileEntry,
+    Record,
+    RecordKey,
+)
 from carnet.records.schemas import DocumentQuery
 
 
@@ -191,3 +199,23 @@ def list_profile_entries(
     if not include_retired:  # the current entries: neither retired by their author nor entered in error
         statement = statement.where(ProfileEntry.status == "active", ProfileEntry.in_error.is_(False))
     return list(session.scalars(statement.order_by(ProfileEntry.kind, ProfileEntry.recorded_at.desc())))
+
+
+def records_to_purge(session: Session, *, limit: int) -> list[uuid.UUID]:
+    """Destroyed records whose remains are still stored, oldest destruction first, locked (SKIP LOCKED)."""
+    statement = (
+        select(Record.patient_id)
+        .where(Record.state == "destroyed", Record.purged_at.is_(None))
+        .order_by(Record.destroyed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(statement))
+
+
+def forget_contents(session: Session, patient_id: uuid.UUID) -> int:
+    """A destroyed record's documents (contents, versions, metadata) and profile entries; how many rows went."""
+    removed = 0
+    for model in (DocumentContent, DocumentVersion, Document, ProfileEntry):
+        removed += int(session.execute(delete(model).where(model.patient_id == patient_id)).rowcount)  # type: ignore[attr-defined]
+    return removed
