@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -209,12 +209,15 @@ def keys_status() -> None:
 @records_app.command("destroy-due")
 @friendly_errors
 def records_destroy_due() -> None:
-    """Crypto-shred every record whose patient asked for destruction or whose 10-year retention is over."""
-    runtime = _runtime(load_settings())
+    """Crypto-shred every record whose patient asked for destruction (once the time to cancel is over) or whose
+    10-year retention is over."""
+    settings = load_settings()
+    runtime = _runtime(settings)
+    cooling_off = timedelta(days=settings.destruction_cooling_off_days)
     total = 0
     while True:
         with runtime.unit_of_work() as ctx:
-            done = destroy_due_records(ctx, Actor.system("destruction"), limit=500)
+            done = destroy_due_records(ctx, Actor.system("destruction"), cooling_off=cooling_off, limit=500)
         total += done
         if done == 0:
             break

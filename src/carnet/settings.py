@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     audit_sealing_key_file: Path | None = None
     audit_public_key: str | None = None
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Days a requested destruction waits, while the patient may cancel it; at most 60, so that the daily job
+    # carries it out within the three months SPEC §2 promises.
+    destruction_cooling_off_days: int = Field(default=30, ge=0, le=60)
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, gt=0, lt=65536)
     smtp_sender: str = "Carnet <ne-pas-repondre@carnet.localhost>"

@@ -3,6 +3,7 @@ pharmacist's reading, a desk's link between parent and child, a pharmacy's earni
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import date
 
 import httpx
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from carnet.access import repository as access_repository
@@ -87,6 +89,8 @@ def test_a_pharmacist_opens_a_record_after_a_typo_without_reading_the_card_again
     letter = post(client, "/counter/letter", {"visit": visit_id, "code": code.group(1)}, token_from="/counter")
     assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
     assert letter.content.startswith(b"%PDF") and letter.headers["cache-control"] == "no-store"
+    written = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.content)).pages)
+    assert code.group(1) in written and "Lucie Durand" in written and "Activer mon compte" in written
     forged = post(client, "/counter/letter", {"visit": visit_id, "code": "ABCD-EFGH-JKMN"}, token_from="/counter")
     assert forged.status_code == 422 and "code d'activation en cours" in unescaped(forged.text)
     done = post(client, "/counter/end", {"visit": visit_id}, token_from="/counter")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
@@ -13,6 +13,8 @@ from pypdf import PdfReader
 
 from carnet.feeds.schemas import ReimbursementLine
 from carnet.feeds.service import add_reimbursements
+from carnet.kit import clock
+from carnet.portal.web import format_day
 from carnet.records.service import record_summary
 from carnet.runtime import Runtime
 from tests.factories import SYSTEM
@@ -137,12 +139,22 @@ def test_asking_destruction_closes_the_record_and_reopening_withdraws_it(
     client_for: Client, runtime: Runtime, person: Person
 ) -> None:
     me = signed_in(client_for, runtime, person, lang="en")
-    assert "within 3 months" in me.client.get("/patient/record/destruction").text
+    warning = me.client.get("/patient/record/destruction").text
+    assert "30 days later it is destroyed, within 3 months at the latest" in warning
     asked = post(me.client, "/patient/record/destruction", {"password": PASSWORD})
     assert asked.headers["location"] == "/patient/record?done=destruction"
     page = me.client.get(asked.headers["location"]).text
-    assert "will be destroyed within 3 months" in page and "Reopen your record" in page
+    on = format_day(clock.today() + timedelta(days=30), "en")  # the cooling-off period, 30 days by default
+    assert f"it will be destroyed from {on}" in page and "Reopen your record" in page
     assert _state(runtime, me) == "closed"
+    cancelled = post(me.client, "/patient/record/destruction/cancel", {}, token_from="/patient/record")
+    assert cancelled.headers["location"] == "/patient/record?done=cancelled"
+    after = me.client.get(cancelled.headers["location"]).text
+    assert "Your request is cancelled" in after and "Cancel the destruction" not in after
+    assert _state(runtime, me) == "closed"  # it stays closed, no longer to be destroyed
+    again = post(me.client, "/patient/record/destruction/cancel", {}, token_from="/patient/record")
+    assert again.status_code == 409 and "Traceback" not in again.text
+    post(me.client, "/patient/record/destruction", {"password": PASSWORD})
     post(me.client, "/patient/record/reopen", {"password": PASSWORD})
     from carnet.access.actor import Actor
 

@@ -4,7 +4,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -22,6 +22,7 @@ from carnet.records.documents import deposit_document, list_documents
 from carnet.records.models import Record, RecordKey
 from carnet.records.schemas import DocumentQuery, PatientIdentity
 from carnet.records.service import (
+    cancel_destruction,
     close_record,
     destroy_due_records,
     destroy_record,
@@ -147,7 +148,7 @@ def test_destruction_needs_a_request_or_ten_years(ctx: Context) -> None:
     record = ctx.session.get(Record, patient_id)
     assert record is not None
     record.closed_at = clock.now() - timedelta(days=11 * 366)
-    assert destroy_due_records(ctx, Actor.system("destruction")) >= 1
+    assert destroy_due_records(ctx, Actor.system("destruction"), cooling_off=timedelta(days=30)) >= 1
     assert record.state == "destroyed"
 
 
@@ -236,3 +237,34 @@ def test_two_simultaneous_openings_of_one_patient_make_one_record(
         assert outcome == ["conflict"]
     finally:
         engine.dispose()
+
+
+def test_a_requested_destruction_waits_its_cooling_off_and_can_be_cancelled(ctx: Context) -> None:
+    thirty, job = timedelta(days=30), Actor.system("destruction")
+    asked, changed_mind = open_test_record(ctx), open_test_record(ctx)
+    for patient_id in (asked, changed_mind):
+        request_destruction(ctx, Actor.patient(patient_id), patient_id)
+
+    def due(at: datetime) -> list[uuid.UUID]:
+        found = repository.records_due_for_destruction(
+            ctx.session, closed_before=at - timedelta(days=3653), requested_before=at - thirty, limit=100_000
+        )
+        return [p for p in found if p in (asked, changed_mind)]
+
+    assert due(clock.now()) == []
+    with pytest.raises(Invalid, match="may still cancel"):
+        destroy_record(ctx, job, asked, cooling_off=thirty)
+    cancel_destruction(ctx, Actor.patient(changed_mind), changed_mind)
+    with pytest.raises(Conflict):
+        cancel_destruction(ctx, Actor.patient(changed_mind), changed_mind)
+    later = clock.now() + thirty + timedelta(minutes=1)
+    assert due(later) == [asked]
+    with clock.pinned_at(later):
+        destroy_record(ctx, job, asked, cooling_off=thirty)
+    assert record_state(ctx, asked) == "destroyed" and record_state(ctx, changed_mind) == "closed"
+
+
+def record_state(ctx: Context, patient_id: uuid.UUID) -> str:
+    record = ctx.session.get(Record, patient_id)
+    assert record is not None
+    return record.state

@@ -8,6 +8,7 @@ action is refused; the action itself then runs in the next, with the session jus
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -39,7 +40,14 @@ from carnet.records.documents import list_documents
 from carnet.records.profile import list_profile
 from carnet.records.profile_types import PROFILE_KINDS
 from carnet.records.schemas import DocumentQuery
-from carnet.records.service import close_record, record_summary, reopen_record, request_destruction
+from carnet.records.service import (
+    cancel_destruction,
+    close_record,
+    destruction_date,
+    record_summary,
+    reopen_record,
+    request_destruction,
+)
 
 router = APIRouter(include_in_schema=False)
 Step = Literal["close", "reopen", "destruction"]
@@ -47,10 +55,8 @@ WRONG_PASSWORD = N_("The password is wrong.")  # accounts.reauthenticate's refus
 DONE = {
     "close": N_("Your record is closed. Only you can read it now; you can reopen it at any time."),
     "reopen": N_("Your record is open again: the professionals you authorise can read it and add to it."),
-    "destruction": N_(
-        "Your request is recorded: your record is closed now and will be destroyed within 3 months. "
-        "Until then you can reopen it to cancel the request."
-    ),
+    "destruction": N_("Your request is recorded: your record is closed now."),
+    "cancelled": N_("Your request is cancelled: your record will not be destroyed. It stays closed."),
 }
 ALLOWED_WHEN = {"close": ("open",), "reopen": ("closed",), "destruction": ("open", "closed")}
 PER_PAGE = 100
@@ -61,16 +67,31 @@ def record(request: Request, done: Annotated[str | None, Query(max_length=12)] =
     with patient_unit(request) as (ctx, patient):
         summary = record_summary(ctx, patient.actor, patient.patient_id)
     _ = gettext(request).gettext
+    requested = summary.destruction_requested_at
     return page(
         request,
         "patient/record/index.html",
         {
             "state": summary.state,
-            "destruction_asked": summary.destruction_requested_at is not None,
+            "destruction_asked": requested is not None,
+            "destroyed_from": destruction_date(requested, _cooling_off(request)) if requested else None,
             "notice": _(DONE[done]) if done in DONE else None,
             "signed_in": True,
         },
     )
+
+
+def _cooling_off(request: Request) -> timedelta:
+    return timedelta(days=request.app.state.web.runtime.settings.destruction_cooling_off_days)
+
+
+@router.post("/patient/record/destruction/cancel")
+async def cancel(request: Request) -> Response:
+    """The patient changes their mind before the destruction (no password asked: nothing is lost by it)."""
+    await checked_form(request)
+    with patient_unit(request) as (ctx, patient):
+        cancel_destruction(ctx, patient.actor, patient.patient_id)
+    return redirect("/patient/record?done=cancelled")
 
 
 @router.get("/patient/record/bundle")
@@ -110,7 +131,13 @@ def summary(request: Request) -> Response:
 
 
 def _confirm_page(request: Request, step: Step, errors: FieldErrors, status: int = 200) -> Response:
-    context = {"step": step, "errors": errors.items, "field_errors": errors.by_field, "signed_in": True}
+    context = {
+        "step": step,
+        "errors": errors.items,
+        "field_errors": errors.by_field,
+        "signed_in": True,
+        "cooling_off_days": _cooling_off(request).days,
+    }
     return page(request, f"patient/record/{step}.html", context, status=status)
 
 

@@ -46,12 +46,14 @@ def existing_ins(session: Session, candidates: Sequence[str]) -> set[str]:
     return {ins for ins in rows if ins is not None}
 
 
-def records_due_for_destruction(session: Session, *, closed_before: datetime, limit: int) -> list[uuid.UUID]:
+def records_due_for_destruction(
+    session: Session, *, closed_before: datetime, requested_before: datetime, limit: int
+) -> list[uuid.UUID]:
     statement = (
         select(Record.patient_id)
         .where(
             Record.state == "closed",
-            (Record.destruction_requested_at.is_not(None)) | (Record.closed_at < closed_before),
+            (Record.destruction_requested_at <= requested_before) | (Record.closed_at < closed_before),
         )
         .order_by(Record.closed_at)
         .limit(limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -254,8 +254,22 @@ def reopen_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     record.destruction_requested_at = None
 
 
+def destruction_date(requested_at: datetime, cooling_off: timedelta) -> datetime:
+    """When a requested destruction is carried out at the earliest: once the patient's time to cancel is over."""
+    return requested_at + cooling_off
+
+
+def cancel_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
+    """The patient changes their mind before the destruction: the request ends, the record stays closed."""
+    record, _ = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
+    if record.destruction_requested_at is None:
+        raise Conflict("No destruction was asked for this record.", code="no-destruction-request")
+    record.destruction_requested_at = None
+
+
 def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
-    """The patient asks for destruction: the record closes now and is destroyed by the next destruction run."""
+    """The patient asks for destruction: the record closes now and is destroyed by the first destruction run after
+    the cooling-off period (`Settings.destruction_cooling_off_days`), during which the patient may cancel."""
     record, _ = load_record(ctx, actor, Action.RECORD_REQUEST_DESTRUCTION, patient_id, lock=True)
     now = clock.now()
     if record.state == RecordState.OPEN.value:
@@ -265,16 +279,20 @@ def request_destruction(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> No
     record.destruction_requested_at = record.destruction_requested_at or now
 
 
-def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
-    """Crypto-shred a closed record whose patient asked for it or whose retention has run out."""
+def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID, *, cooling_off: timedelta = timedelta(0)) -> None:
+    """Crypto-shred a closed record whose patient asked for it, once `cooling_off` has passed since the request,
+    or whose retention has run out."""
     record, _ = load_record(ctx, actor, Action.RECORD_DESTROY, patient_id, lock=True)
     now = clock.now()
     retention_over = record.closed_at is not None and record.closed_at < now - RETENTION_AFTER_CLOSING
-    if record.destruction_requested_at is None and not retention_over:
+    requested = record.destruction_requested_at
+    if requested is None and not retention_over:
         raise Invalid(
             "This record can be destroyed only at its patient's request or ten years after it was closed.",
             code="not-due-for-destruction",
         )
+    if requested is not None and destruction_date(requested, cooling_off) > now and not retention_over:
+        raise Invalid("The patient may still cancel this destruction.", code="cooling-off")
     counting.record_state_changed(ctx, patient_id, record.state, RecordState.DESTROYED.value)
     shred_data_key(ctx, patient_id)
     forget_patient(ctx.session, patient_id)  # the online account, its sessions and codes go with the record
@@ -285,11 +303,13 @@ def destroy_record(ctx: Context, actor: Actor, patient_id: uuid.UUID) -> None:
     record.destroyed_at = now
 
 
-def destroy_due_records(ctx: Context, actor: Actor, *, limit: int = 1000) -> int:
-    """Destroy every record due for destruction (requested, or closed ten years ago); return how many."""
+def destroy_due_records(ctx: Context, actor: Actor, *, cooling_off: timedelta, limit: int = 1000) -> int:
+    """Destroy every record due for destruction (requested more than `cooling_off` ago, or closed ten years ago);
+    return how many."""
+    now = clock.now()
     due = repository.records_due_for_destruction(
-        ctx.session, closed_before=clock.now() - RETENTION_AFTER_CLOSING, limit=limit
+        ctx.session, closed_before=now - RETENTION_AFTER_CLOSING, requested_before=now - cooling_off, limit=limit
     )
     for patient_id in due:
-        destroy_record(ctx, actor, patient_id)
+        destroy_record(ctx, actor, patient_id, cooling_off=cooling_off)
     return len(due)
