@@ -101,7 +101,8 @@ def get_reimbursement(ctx: Context, actor: Actor, patient_id: uuid.UUID, line_id
 
 def prune_reimbursements(ctx: Context, actor: Actor, *, limit: int = 1000) -> tuple[int, int]:
     """Remove up to `limit` lines older than the 24 months a record keeps (by date of care), on open and closed
-    records; each record touched is audited once. Returns (lines removed, records touched); (0, 0) when done."""
+    records; each record this batch touches is audited once. Returns (lines removed, records touched); (0, 0)
+    when none is left."""
     found = repository.stale_lines(ctx.session, _since(), limit)
     records = sorted({patient_id for patient_id, _ in found})
     for patient_id in records:
