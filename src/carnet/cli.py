@@ -27,6 +27,7 @@ from carnet.audit.service import verify as verify_trail
 from carnet.cli_support import build_runtime as _runtime
 from carnet.cli_support import err, friendly_errors, out
 from carnet.feeds.service import HISTORY_WINDOW, prune_reimbursements
+from carnet.identity import operators, registry
 from carnet.identity.directory import set_entry as set_directory_entry
 from carnet.kit import clock
 from carnet.kit.crypto import generate_master_key_text
@@ -36,7 +37,7 @@ from carnet.kit.identifiers import parse_ins
 from carnet.kit.professions import PROFESSIONS
 from carnet.notify.worker import ConsoleEmailSender, LogSmsSender, Sender, SmtpEmailSender, run_worker
 from carnet.records.document_convert import convert_documents, documents_to_convert
-from carnet.records.keys import WRAPPED, wrapped_keys
+from carnet.records.keys import data_keys_by_master
 from carnet.records.profile_convert import convert_entries, entries_to_convert
 from carnet.records.repository import record_ids_for_ins
 from carnet.records.retention import purge_destroyed_records
@@ -192,16 +193,21 @@ def keys_status() -> None:
     """How many keys each master key wraps, and which master keys are configured (the first wraps new keys)."""
     runtime = _runtime(load_settings())
     with runtime.unit_of_work() as ctx:
-        counted = wrapped_keys(ctx.session)
-    configured = runtime.keys.key_ids()
+        wrapped = {
+            "record data keys": data_keys_by_master(ctx.session),
+            "card contact keys": registry.card_keys_by_master(ctx.session),
+            "operator second-factor keys": operators.keys_by_master(ctx.session),
+        }
     current = runtime.keys.current().key_id
-    table = Table("master key id", "configured", *WRAPPED, "total")
-    for key_id in sorted(configured, key=lambda k: (k != current, k)):
-        counts = counted.get(key_id, {})
+    table = Table("master key id", "configured", *wrapped, "total")
+    idle = []
+    for key_id in sorted(runtime.keys.key_ids(), key=lambda k: (k != current, k)):
+        counts = [by_key.get(key_id, 0) for by_key in wrapped.values()]
         role = "yes, wraps new keys" if key_id == current else "yes"  # the start refuses a missing one
-        table.add_row(key_id, role, *(str(counts.get(what, 0)) for what in WRAPPED), str(sum(counts.values())))
+        table.add_row(key_id, role, *map(str, counts), str(sum(counts)))
+        if key_id != current and not sum(counts):
+            idle.append(key_id)
     out.print(table)
-    idle = sorted(k for k in configured if k != current and not counted.get(k))
     if idle:
         out.print(f"Wrapping nothing, can be removed from the configuration: {', '.join(idle)}.", highlight=False)
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from carnet.access import gate
 from carnet.access.actor import Actor
@@ -78,6 +79,12 @@ def create_operator(ctx: Context, *, login: str, password: str, roles: Sequence[
     ctx.session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name="Carnet operations")
     return NewOperator(operator_id, login, secret, uri)
+
+
+def keys_by_master(session: Session) -> dict[str, int]:
+    """How many operators' second-factor keys each master key id wraps (for `carnet keys status`)."""
+    statement = select(OperatorAccount.master_key_id, func.count()).group_by(OperatorAccount.master_key_id)
+    return {str(key_id): int(count) for key_id, count in session.execute(statement)}
 
 
 def login_in_use(ctx: Context, login: str) -> bool:

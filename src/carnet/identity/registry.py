@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from carnet.access import repository as access_repository
 from carnet.access.actor import Actor
@@ -54,6 +55,13 @@ def set_contact(ctx: Context, card: VitaleCard, *, email: str | None, phone: str
     key = card_key(ctx, card)
     card.contact_email_ct = key.encrypt_text(email, aad=contact_aad("email", card.serial)) if email else None
     card.contact_phone_ct = key.encrypt_text(phone, aad=contact_aad("sms", card.serial)) if phone else None
+
+
+def card_keys_by_master(session: Session) -> dict[str, int]:
+    """How many cards' contact keys each master key id wraps (for `carnet keys status`)."""
+    column = VitaleCard.master_key_id
+    statement = select(column, func.count()).where(column.is_not(None)).group_by(column)
+    return {str(key_id): int(count) for key_id, count in session.execute(statement)}
 
 
 def contact_ct(card: VitaleCard, channel: str) -> bytes | None:

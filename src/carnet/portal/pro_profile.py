@@ -22,7 +22,7 @@ from carnet.portal.patient import FieldErrors
 from carnet.portal.pro import acting, pro_page, pro_unit, space
 from carnet.portal.pro_record import RECORD, record_path
 from carnet.portal.profile import FORM_KEY, form_key, refusal
-from carnet.portal.profile_forms import FORMS, PRO_KINDS, PRO_WORDS, KindForm, precheck
+from carnet.portal.profile_forms import FORMS, PRO_FORM_KINDS, PRO_WORDS, KindForm, precheck
 from carnet.portal.staff import StaffMember
 from carnet.portal.web import SignInRequired, checked_form, field, gettext, redirect
 from carnet.records.profile import add_profile_resource
@@ -34,7 +34,7 @@ DEFAULT_SOURCE = "10"  # a report: what a consultation writes
 
 
 def _form_of(kind: str) -> KindForm:
-    if kind not in {k for kinds in PRO_KINDS.values() for k in kinds}:
+    if kind not in PRO_FORM_KINDS:
         raise NotFound("This page does not exist.")
     return FORMS[kind]
 

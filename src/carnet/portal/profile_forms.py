@@ -442,6 +442,7 @@ PRO_KINDS = {
     "blood-group": ("blood_group",),
     "measurements": ("weight", "height", "blood_pressure"),
 }
+PRO_FORM_KINDS = frozenset(kind for kinds in PRO_KINDS.values() for kind in kinds)
 # The forms speak to the patient; to a professional they speak of the patient.
 PRO_WORDS = {
     "What you react to": N_("What the patient reacts to"),

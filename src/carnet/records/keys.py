@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carnet.context import Context
-from carnet.identity.models import OperatorAccount, VitaleCard
 from carnet.kit import clock
 from carnet.kit.crypto import DataKey, DecryptionError, KeyProvider
 from carnet.kit.errors import ConfigurationError, Gone
 from carnet.records import repository
 from carnet.records.models import RecordKey
-
-# What a master key wraps: each record's data key, each card's contact key, each operator's second-factor key.
-WRAPPED: dict[str, Any] = {
-    "record data keys": RecordKey.master_key_id,
-    "card contact keys": VitaleCard.master_key_id,
-    "operator second-factor keys": OperatorAccount.master_key_id,
-}
 
 
 def store_data_key(ctx: Context, patient_id: uuid.UUID, data_key: DataKey) -> None:
@@ -72,11 +62,6 @@ def verify_master_keys(session: Session, keys: KeyProvider) -> None:
         )
 
 
-def wrapped_keys(session: Session) -> dict[str, dict[str, int]]:
-    """How many keys each master key id wraps, by what they protect: when an old master key wraps none, a
-    rotation is over and the key can leave the configuration."""
-    counted: dict[str, dict[str, int]] = {}
-    for what, column in WRAPPED.items():
-        for key_id, count in session.execute(select(column, func.count()).where(column.is_not(None)).group_by(column)):
-            counted.setdefault(str(key_id), {})[what] = int(count)
-    return counted
+def data_keys_by_master(session: Session) -> dict[str, int]:
+    """How many records' data keys each master key id wraps (`carnet keys status` adds the other wrapped keys)."""
+    return repository.data_keys_by_master(session)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, delete, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, cast, delete, func, literal, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -221,3 +221,8 @@ def forget_contents(session: Session, patient_id: uuid.UUID) -> int:
     for model in (DocumentContent, DocumentVersion, Document, ProfileEntry):
         removed += int(session.execute(delete(model).where(model.patient_id == patient_id)).rowcount)  # type: ignore[attr-defined]
     return removed
+
+
+def data_keys_by_master(session: Session) -> dict[str, int]:
+    statement = select(RecordKey.master_key_id, func.count()).group_by(RecordKey.master_key_id)
+    return {str(key_id): int(count) for key_id, count in session.execute(statement)}
